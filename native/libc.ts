@@ -1,0 +1,245 @@
+// Every libc call the runtime makes goes through this file: one koffi binding per
+// function, plus a helper that turns a -1 return into a typed SyscallError.
+import koffi = require('koffi');
+import os = require('node:os');
+
+const libc = koffi.load('libc.so.6');
+
+/** A failed system call: names the call, what it acted on, and the errno. */
+export class SyscallError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly target: string,
+  ) {
+    super(`${syscall} ${target}: ${strerror(errno)}`);
+    this.name = 'SyscallError';
+  }
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
+const strerrorRaw = libc.func('const char *strerror(int errnum)');
+export function strerror(errno: number): string {
+  return String(strerrorRaw(errno)).toLowerCase();
+}
+
+export function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) if (value === errno) return name;
+  return `errno ${errno}`;
+}
+
+function check(ret: number | bigint, syscall: string, target: string): number {
+  const value = Number(ret);
+  if (value < 0) throw new SyscallError(syscall, koffi.errno(), target);
+  return value;
+}
+
+// --- syscall numbers (x86_64 and aarch64 differ; these are the ones we use)
+const SYSCALLS: Record<string, Record<string, number>> = {
+  x64: { pivot_root: 155, pidfd_open: 434, pidfd_send_signal: 424, close_range: 436 },
+  arm64: { pivot_root: 41, pidfd_open: 434, pidfd_send_signal: 424, close_range: 436 },
+};
+const NR = SYSCALLS[process.arch];
+function nr(name: string): number {
+  const n = NR?.[name];
+  if (n === undefined) throw new Error(`${name}: unsupported architecture ${process.arch}`);
+  return n;
+}
+
+const syscallStrStr = libc.func('long syscall(long nr, const char *a, const char *b)');
+const syscallIntUint = libc.func('long syscall(long nr, int a, uint b)');
+const syscallIntIntPtrUint = libc.func('long syscall(long nr, int a, int b, void *c, uint d)');
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check(syscallStrStr(nr('pivot_root'), newRoot, putOld), 'pivot_root', newRoot);
+}
+
+export function pidfdOpen(pid: number): number {
+  return check(syscallIntUint(nr('pidfd_open'), pid, 0), 'pidfd_open', String(pid));
+}
+
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check(syscallIntIntPtrUint(nr('pidfd_send_signal'), pidfd, signal, null, 0), 'pidfd_send_signal', `signal ${signal}`);
+}
+
+// --- namespaces
+const unshareRaw = libc.func('int unshare(int flags)');
+const setnsRaw = libc.func('int setns(int fd, int nstype)');
+export function unshare(flags: number): void {
+  check(unshareRaw(flags), 'unshare', `0x${flags.toString(16)}`);
+}
+export function setns(fd: number, nstype: number, what: string): void {
+  check(setnsRaw(fd, nstype), 'setns', what);
+}
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+  NEWTIME: 0x00000080,
+  FS: 0x00000200,
+} as const;
+
+// --- mounts
+const mountRaw = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+const umount2Raw = libc.func('int umount2(const char *target, int flags)');
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(mountRaw(source, target, fstype, flags, data), 'mount', `${source ?? 'none'} on ${target}${fstype ? ` (${fstype})` : ''}`);
+}
+export function umount2(target: string, flags: number): void {
+  check(umount2Raw(target, flags), 'umount2', target);
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  SYNCHRONOUS: 0x10,
+  REMOUNT: 0x20,
+  MANDLOCK: 0x40,
+  DIRSYNC: 0x80,
+  NOSYMFOLLOW: 0x100,
+  NOATIME: 0x400,
+  NODIRATIME: 0x800,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  SILENT: 0x8000,
+  UNBINDABLE: 0x20000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+  RELATIME: 0x200000,
+  STRICTATIME: 0x1000000,
+  LAZYTIME: 0x2000000,
+} as const;
+export const MNT_DETACH = 2;
+
+// --- identity, files, processes
+const sethostnameRaw = libc.func('int sethostname(const char *name, size_t len)');
+const setdomainnameRaw = libc.func('int setdomainname(const char *name, size_t len)');
+export function sethostname(name: string): void {
+  check(sethostnameRaw(name, Buffer.byteLength(name)), 'sethostname', name);
+}
+export function setdomainname(name: string): void {
+  check(setdomainnameRaw(name, Buffer.byteLength(name)), 'setdomainname', name);
+}
+
+const chdirRaw = libc.func('int chdir(const char *path)');
+const chrootRaw = libc.func('int chroot(const char *path)');
+export function chdir(path: string): void {
+  check(chdirRaw(path), 'chdir', path);
+}
+export function chroot(path: string): void {
+  check(chrootRaw(path), 'chroot', path);
+}
+
+const mknodRaw = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+export function mknod(path: string, mode: number, dev: bigint): void {
+  check(mknodRaw(path, mode, dev), 'mknod', path);
+}
+/** The kernel's device number encoding (glibc's makedev). */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+const mkfifoRaw = libc.func('int mkfifo(const char *path, uint32_t mode)');
+export function mkfifo(path: string, mode: number): void {
+  check(mkfifoRaw(path, mode), 'mkfifo', path);
+}
+
+const flockRaw = libc.func('int flock(int fd, int op)');
+export const LOCK_EX = 2;
+export function flock(fd: number, op: number, what: string): void {
+  check(flockRaw(fd, op), 'flock', what);
+}
+
+const killRaw = libc.func('int kill(int pid, int sig)');
+/** kill(pid, sig); returns false when the process does not exist (ESRCH). */
+export function kill(pid: number, signal: number): boolean {
+  if (killRaw(pid, signal) === 0) return true;
+  const errno = koffi.errno();
+  if (errno === os.constants.errno.ESRCH) return false;
+  throw new SyscallError('kill', errno, `pid ${pid}`);
+}
+
+const socketpairRaw = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_CLOEXEC = 0o2000000;
+export function socketpair(type: number): [number, number] {
+  const sv = [0, 0];
+  check(socketpairRaw(AF_UNIX, type, 0, sv), 'socketpair', 'AF_UNIX');
+  return [sv[0]!, sv[1]!];
+}
+
+const PollFd = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
+const pollRaw = libc.func('int poll(_Inout_ pollfd *fds, unsigned long nfds, int timeout)');
+export const POLLIN = 1;
+/** Waits up to timeoutMs for fd to become readable; returns whether it did. */
+export function pollReadable(fd: number, timeoutMs: number): boolean {
+  const pfd = { fd, events: POLLIN, revents: 0 };
+  const n = check(pollRaw(pfd, 1, timeoutMs), 'poll', `fd ${fd}`);
+  void PollFd;
+  return n > 0 && (pfd.revents & POLLIN) !== 0;
+}
+
+const Rlimit = koffi.struct('rlimit64', { cur: 'uint64_t', max: 'uint64_t' });
+const prlimitRaw = libc.func('int prlimit64(int pid, int resource, const rlimit64 *newLimit, _Out_ rlimit64 *oldLimit)');
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+export function prlimit(pid: number, resource: number, soft: bigint, hard: bigint, what: string): void {
+  void Rlimit;
+  check(prlimitRaw(pid, resource, { cur: soft, max: hard }, null), 'prlimit', what);
+}
+
+const fcntlRaw = libc.func('int fcntl(int fd, int cmd, int arg)');
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
+export function setCloexec(fd: number, on: boolean): void {
+  const flags = check(fcntlRaw(fd, F_GETFD, 0), 'fcntl', `fd ${fd}`);
+  check(fcntlRaw(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC), 'fcntl', `fd ${fd}`);
+}
+export function fdIsOpen(fd: number): boolean {
+  return fcntlRaw(fd, F_GETFD, 0) >= 0;
+}
+
+const ioctlIntRaw = libc.func('int ioctl(int fd, unsigned long request, int arg)');
+const NS_GET_NSTYPE = 0xb703;
+/** The CLONE_NEW* type of a namespace fd, or -1 when fd is not a namespace. */
+export function namespaceType(fd: number): number {
+  return ioctlIntRaw(fd, NS_GET_NSTYPE, 0);
+}
+
+const keyctlRaw = libc.func('long syscall(long nr, int op, const char *name)');
+const keyctlSetpermRaw = libc.func('long syscall(long nr, int op, int key, uint32_t perm)');
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
+const KEYCTL_SETPERM = 5;
+const SYS_KEYCTL: Record<string, number> = { x64: 250, arm64: 219 };
+/**
+ * Joins a new session keyring (per-thread credentials: the init spawned from this thread
+ * inherits it), so the container does not share the caller's keys. Returns false where the
+ * kernel has no keyrings.
+ */
+export function joinSessionKeyring(name: string): boolean {
+  const nrKeyctl = SYS_KEYCTL[process.arch] ?? 250;
+  const key = Number(keyctlRaw(nrKeyctl, KEYCTL_JOIN_SESSION_KEYRING, name));
+  if (key < 0) {
+    const errno = koffi.errno();
+    if (errno === os.constants.errno.ENOSYS) return false;
+    throw new SyscallError('keyctl join_session_keyring', errno, name);
+  }
+  // possessor: everything; user: view, read, search, link (the default plus search, as runc does)
+  check(keyctlSetpermRaw(nrKeyctl, KEYCTL_SETPERM, key, 0x3f1b0000), 'keyctl setperm', name);
+  return true;
+}

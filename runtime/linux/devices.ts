@@ -1,0 +1,65 @@
+// /dev inside the container: the default device nodes every container gets, the devices the
+// config names, /dev/ptmx pointing at the container's own devpts, and the /dev/fd links.
+import fs = require('node:fs');
+import path = require('node:path');
+import { makedev, mknod } from '../../native/libc';
+import { ConfigError } from '../errors';
+import type { Device } from '../spec/types';
+import { secureJoin } from './secure-join';
+
+export const DEFAULT_DEVICES: Device[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
+];
+
+const TYPE_BITS: Record<string, number> = {
+  c: fs.constants.S_IFCHR,
+  u: fs.constants.S_IFCHR,
+  b: fs.constants.S_IFBLK,
+  p: fs.constants.S_IFIFO,
+};
+
+export function createDevice(rootfs: string, device: Device, field: string): void {
+  const typeBits = TYPE_BITS[device.type];
+  if (typeBits === undefined) throw new ConfigError(`${field}.type: "${device.type}" is not one of c, b, u, p`);
+  if (device.type !== 'p' && (device.major === undefined || device.minor === undefined)) {
+    throw new ConfigError(`${field}: major and minor are required for a "${device.type}" device`);
+  }
+  const target = secureJoin(rootfs, device.path);
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+  const mode = device.fileMode ?? 0o666;
+  const dev = device.type === 'p' ? 0n : makedev(device.major!, device.minor!);
+  try {
+    fs.unlinkSync(target);
+  } catch {
+    /* nothing there */
+  }
+  mknod(target, typeBits | (mode & 0o7777), dev);
+  fs.chmodSync(target, mode & 0o7777); // mknod applies the umask
+  fs.chownSync(target, device.uid ?? 0, device.gid ?? 0);
+}
+
+/** /dev/ptmx -> pts/ptmx and the std* links, as runc makes them. */
+export function createDevLinks(rootfs: string): void {
+  const dev = secureJoin(rootfs, '/dev');
+  const ptmx = path.join(dev, 'ptmx');
+  fs.rmSync(ptmx, { force: true });
+  fs.symlinkSync('pts/ptmx', ptmx);
+  const links: [string, string][] = [
+    ['/proc/self/fd', 'fd'],
+    ['/proc/self/fd/0', 'stdin'],
+    ['/proc/self/fd/1', 'stdout'],
+    ['/proc/self/fd/2', 'stderr'],
+  ];
+  for (const [target, name] of links) {
+    try {
+      fs.symlinkSync(target, path.join(dev, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}

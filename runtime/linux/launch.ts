@@ -1,0 +1,124 @@
+// Starts a container's init: namespaces, the init helper, the root filesystem, and the
+// process' identity; returns with the init blocked on the exec fifo. Runs on the main thread,
+// which spends the middle of this function inside the container's namespaces (only sync
+// calls there: async fs work would run on threads still in the host's mount namespace).
+import fs = require('node:fs');
+import { CLONE, joinSessionKeyring } from '../../native/libc';
+import type { ChildFd } from '../../native/spawn';
+import { RuntimeError } from '../errors';
+import type { Bundle } from '../bundle';
+import { currentHierarchies } from './cgroup-mount';
+import { capabilityMasks, capLastCap } from './capabilities';
+import { InitProcess } from './init-process';
+import { lookPath } from './lookpath';
+import { enterNamespaces, planNamespaces } from './namespaces';
+import { applyRlimits, callerNofile, resolveRlimits } from './rlimits';
+import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
+
+export interface LaunchOptions {
+  id: string;
+  /** The exec fifo, already created; the init gets it opened read-write. */
+  fifoPath: string;
+  preserveFds: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+}
+
+export interface Launched {
+  init: InitProcess;
+  ownPidNamespace: boolean;
+}
+
+/** fds the caller handed us for systemd socket activation (LISTEN_PID must be us, as runc checks). */
+function socketActivationFds(): number {
+  if (process.env.LISTEN_PID !== String(process.pid)) return 0;
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function stdioFd(fd: number): ChildFd {
+  try {
+    fs.fstatSync(fd);
+    return fd;
+  } catch {
+    return 'devnull';
+  }
+}
+
+export function launch(bundle: Bundle, options: LaunchOptions): Launched {
+  const { config } = bundle;
+  const proc = config.process;
+  if (!proc) throw new RuntimeError('config.json: /process: required to create a container');
+  if (!proc.args?.length) throw new RuntimeError('config.json: /process/args: at least one argument is required');
+  if (proc.terminal) {
+    throw new RuntimeError('config.json: /process/terminal: terminals are not supported by this version of mydocker-runtime');
+  }
+  const namespaces = config.linux?.namespaces ?? [];
+  const plan = planNamespaces(namespaces);
+  const lastCap = capLastCap();
+  const capabilities = capabilityMasks(proc.capabilities, lastCap);
+  const listenFds = socketActivationFds();
+  const preserved = Array.from({ length: listenFds + options.preserveFds }, (_, i) => 3 + i);
+  for (const fd of preserved) {
+    try {
+      fs.fstatSync(fd);
+    } catch {
+      throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`);
+    }
+  }
+  const env = [...(proc.env ?? [])];
+  if (listenFds > 0) env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
+  const rlimits = resolveRlimits(proc.rlimits);
+  const nofile = callerNofile();
+  if (nofile && !rlimits.some((r) => r.type === 'RLIMIT_NOFILE')) rlimits.unshift(nofile);
+  const originalCwd = process.cwd();
+  const cgroups = currentHierarchies();
+
+  if (!options.noNewKeyring) joinSessionKeyring(`_ses.${options.id}`);
+  const fifoFd = fs.openSync(options.fifoPath, fs.constants.O_RDWR);
+  const host = enterNamespaces(plan, namespaces);
+  let init: InitProcess | undefined;
+  try {
+    init = InitProcess.spawn({ stdio: [stdioFd(0), stdioFd(1), stdioFd(2)], preservedFds: preserved, fifoFd });
+    host.restoreForChildren();
+    applyRlimits(init.pid, rlimits);
+    const ctx = {
+      rootfs: bundle.rootfs,
+      bundle: bundle.dir,
+      config,
+      init,
+      noPivot: options.noPivot,
+      ownNetwork: (plan.unshareFlags & CLONE.NEWNET) !== 0,
+      cgroups,
+    };
+    prepareRootfs(ctx);
+    enterRootfs(ctx);
+    finishRootfs(config, plan.types.has('uts'));
+    const cwd = proc.cwd;
+    const program = lookPath(proc.args[0]!, env, cwd);
+    init.exec({
+      uid: proc.user.uid,
+      gid: proc.user.gid,
+      groups: proc.user.additionalGids ?? [],
+      umask: proc.user.umask,
+      cwd,
+      noNewPrivileges: proc.noNewPrivileges ?? false,
+      capabilities,
+      chrootDot: options.noPivot,
+      capLastCap: lastCap,
+      path: program,
+      args: proc.args,
+      env,
+    });
+    init.close();
+    return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0 };
+  } catch (err) {
+    init?.destroy();
+    throw err;
+  } finally {
+    host.restore();
+    host.close();
+    fs.closeSync(fifoFd);
+    process.chdir(originalCwd);
+  }
+}

@@ -1,0 +1,128 @@
+// Creating and joining the container's namespaces on the runtime's main thread, and leaving
+// them again. The init helper is spawned from this thread afterwards and inherits them all;
+// pid and time namespaces apply to children only, which is exactly what the init is.
+import fs = require('node:fs');
+import { CLONE, namespaceType, setns, unshare } from '../../native/libc';
+import { ConfigError, RuntimeError } from '../errors';
+import type { Namespace, NamespaceType } from '../spec/types';
+
+interface NamespaceKind {
+  flag: number;
+  /** The name under /proc/PID/ns/. */
+  proc: string;
+}
+
+export const NAMESPACES: Record<NamespaceType, NamespaceKind> = {
+  user: { flag: CLONE.NEWUSER, proc: 'user' },
+  ipc: { flag: CLONE.NEWIPC, proc: 'ipc' },
+  uts: { flag: CLONE.NEWUTS, proc: 'uts' },
+  network: { flag: CLONE.NEWNET, proc: 'net' },
+  pid: { flag: CLONE.NEWPID, proc: 'pid' },
+  cgroup: { flag: CLONE.NEWCGROUP, proc: 'cgroup' },
+  time: { flag: CLONE.NEWTIME, proc: 'time' },
+  mount: { flag: CLONE.NEWNS, proc: 'mnt' },
+};
+
+export interface NamespacePlan {
+  /** Namespaces to create (a CLONE_NEW* mask). */
+  unshareFlags: number;
+  /** Namespaces to join by path, mount last. */
+  joins: { type: NamespaceType; path: string }[];
+  types: Set<NamespaceType>;
+}
+
+export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
+  const plan: NamespacePlan = { unshareFlags: 0, joins: [], types: new Set() };
+  list.forEach((ns, i) => {
+    const field = `linux.namespaces[${i}]`;
+    const kind = NAMESPACES[ns.type];
+    if (!kind) throw new ConfigError(`${field}.type: unknown namespace type "${ns.type}"`);
+    if (plan.types.has(ns.type)) throw new ConfigError(`${field}: duplicate "${ns.type}" namespace`);
+    plan.types.add(ns.type);
+    if (ns.path) plan.joins.push({ type: ns.type, path: ns.path });
+    else plan.unshareFlags |= kind.flag;
+  });
+  if (plan.types.has('user')) {
+    throw new ConfigError('linux.namespaces: user namespaces are not supported by this version of mydocker-runtime');
+  }
+  if (!plan.types.has('mount')) {
+    throw new ConfigError('linux.namespaces: a "mount" namespace is required (the rootfs is set up inside it)');
+  }
+  plan.joins.sort((a, b) => Number(a.type === 'mount') - Number(b.type === 'mount'));
+  return plan;
+}
+
+/** Opens a namespace path and checks that it is the namespace type the config says. */
+function openNamespace(type: NamespaceType, nsPath: string, field: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(nsPath, fs.constants.O_RDONLY);
+  } catch (err) {
+    throw new ConfigError(`${field}.path: cannot open "${nsPath}": ${(err as NodeJS.ErrnoException).code}`);
+  }
+  const actual = namespaceType(fd);
+  if (actual !== NAMESPACES[type].flag) {
+    fs.closeSync(fd);
+    const actualName = Object.entries(NAMESPACES).find(([, k]) => k.flag === actual)?.[0];
+    throw new ConfigError(
+      `${field}.path: "${nsPath}" is ${actualName ? `a ${actualName} namespace` : 'not a namespace'}, not a ${type} namespace`,
+    );
+  }
+  return fd;
+}
+
+/** The runtime's own namespaces, to come back to once the container is set up. */
+export class HostNamespaces {
+  private fds = new Map<NamespaceType, number>();
+
+  constructor(types: Iterable<NamespaceType>) {
+    for (const type of types) {
+      this.fds.set(type, fs.openSync(`/proc/self/ns/${NAMESPACES[type].proc}`, fs.constants.O_RDONLY));
+    }
+  }
+
+  /** Puts the main thread (and its future children) back where the runtime started. */
+  restore(): void {
+    for (const [type, fd] of this.fds) setns(fd, NAMESPACES[type].flag, `back to the runtime's ${type} namespace`);
+  }
+
+  /** pid and time namespaces: only future children are affected; used right after the init is spawned. */
+  restoreForChildren(): void {
+    for (const type of ['pid', 'time'] as const) {
+      const fd = this.fds.get(type);
+      if (fd !== undefined) setns(fd, NAMESPACES[type].flag, `back to the runtime's ${type} namespace`);
+    }
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/** Enters the planned namespaces on the calling (main) thread. Returns how to get back. */
+export function enterNamespaces(plan: NamespacePlan, list: readonly Namespace[]): HostNamespaces {
+  const host = new HostNamespaces(plan.types);
+  const joinFds: { type: NamespaceType; fd: number }[] = [];
+  try {
+    for (const join of plan.joins) {
+      const index = list.findIndex((ns) => ns.type === join.type);
+      joinFds.push({ type: join.type, fd: openNamespace(join.type, join.path, `linux.namespaces[${index}]`) });
+    }
+    // setns into a mount namespace needs a private fs_struct; unshare(CLONE_NEWNS) implies it.
+    unshare(CLONE.FS);
+    for (const { type, fd } of joinFds) setns(fd, NAMESPACES[type].flag, `${type} namespace`);
+    if (plan.unshareFlags) unshare(plan.unshareFlags);
+  } catch (err) {
+    try {
+      host.restore();
+    } catch {
+      /* best effort */
+    }
+    host.close();
+    throw err instanceof RuntimeError ? err : new RuntimeError(`entering namespaces: ${(err as Error).message}`);
+  } finally {
+    for (const { fd } of joinFds) fs.closeSync(fd);
+  }
+  return host;
+}

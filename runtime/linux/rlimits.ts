@@ -1,0 +1,69 @@
+// process.rlimits, applied to the init from outside with prlimit before it execs.
+import fs = require('node:fs');
+import { prlimit, RLIM_INFINITY } from '../../native/libc';
+import { ConfigError } from '../errors';
+import type { Rlimit } from '../spec/types';
+
+export const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
+};
+
+export interface ResolvedRlimit {
+  resource: number;
+  type: string;
+  soft: bigint;
+  hard: bigint;
+}
+
+export function resolveRlimits(list: readonly Rlimit[] = []): ResolvedRlimit[] {
+  const seen = new Set<string>();
+  return list.map((r, i) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new ConfigError(`process.rlimits[${i}].type: unknown rlimit "${r.type}"`);
+    if (seen.has(r.type)) throw new ConfigError(`process.rlimits[${i}]: duplicate "${r.type}"`);
+    seen.add(r.type);
+    if (BigInt(r.soft) > BigInt(r.hard)) throw new ConfigError(`process.rlimits[${i}]: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    return { resource, type: r.type, soft: BigInt(r.soft), hard: BigInt(r.hard) };
+  });
+}
+
+/**
+ * Node raises its soft RLIMIT_NOFILE to the hard limit at start-up; the container should get
+ * what our caller had, which is still visible in our parent's limits.
+ */
+export function callerNofile(): ResolvedRlimit | undefined {
+  try {
+    const limits = fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8');
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
+    if (!m) return undefined;
+    const value = (v: string) => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
+    return { resource: RLIMITS.RLIMIT_NOFILE!, type: 'RLIMIT_NOFILE', soft: value(m[1]!), hard: value(m[2]!) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function applyRlimits(pid: number, limits: readonly ResolvedRlimit[]): void {
+  for (const limit of limits) {
+    try {
+      prlimit(pid, limit.resource, limit.soft, limit.hard, limit.type);
+    } catch (err) {
+      throw new ConfigError(`process.rlimits: cannot set ${limit.type} to ${limit.soft}:${limit.hard}: ${(err as Error).message.replace(/^prlimit \S+: /, '')}`);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import fs = require('node:fs');
+import path = require('node:path');
+import { mkfifo } from '../../native/libc';
+import { loadBundle } from '../bundle';
+import { RuntimeError } from '../errors';
+import { checkId } from '../ids';
+import { launch, type Launched } from '../linux/launch';
+import { readProcStat } from '../state/status';
+import type { StoredState } from '../state/store';
+import { type GlobalOptions, storeOf } from './options';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+}
+
+export interface Created extends Launched {
+  state: StoredState;
+}
+
+function checkGlobalFlags(global: GlobalOptions): void {
+  if (global.systemdCgroup) {
+    throw new RuntimeError('--systemd-cgroup: systemd cgroups are not supported by this version of mydocker-runtime');
+  }
+  if (global.rootless === 'true') {
+    throw new RuntimeError('--rootless=true: rootless containers are not supported by this version of mydocker-runtime');
+  }
+}
+
+/** Writes the pid file atomically and without a trailing newline, as runc does. */
+export function writePidFile(file: string, pid: number): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * create: the container's init is left waiting on the exec fifo. On any failure nothing is
+ * left behind: the init is killed (its namespaces and mounts die with it) and the state
+ * directory removed.
+ */
+export function create(global: GlobalOptions, options: CreateOptions): Created {
+  checkId(options.id);
+  checkGlobalFlags(global);
+  const pidFile = options.pidFile ? path.resolve(options.pidFile) : undefined;
+  if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
+    throw new RuntimeError(`--preserve-fds: "${options.preserveFds}" is not a non-negative integer`);
+  }
+  const bundle = loadBundle(options.bundle);
+  if (options.consoleSocket && !bundle.config.process?.terminal) {
+    throw new RuntimeError('--console-socket: only for a process with "terminal": true');
+  }
+  const store = storeOf(global);
+  const lock = store.reserve(options.id);
+  let launched: Launched | undefined;
+  try {
+    mkfifo(store.fifoPath(options.id), 0o622);
+    launched = launch(bundle, {
+      id: options.id,
+      fifoPath: store.fifoPath(options.id),
+      preserveFds: options.preserveFds,
+      noPivot: options.noPivot,
+      noNewKeyring: options.noNewKeyring,
+    });
+    const stat = readProcStat(launched.init.pid);
+    if (!stat) throw new RuntimeError('container init exited during create');
+    const state: StoredState = {
+      ociVersion: bundle.config.ociVersion,
+      id: options.id,
+      pid: launched.init.pid,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      initStartTime: stat.startTime,
+      ownPidNamespace: launched.ownPidNamespace,
+      ...(bundle.config.annotations ? { annotations: bundle.config.annotations } : {}),
+      ...(bundle.config.hooks ? { hooks: bundle.config.hooks } : {}),
+    };
+    store.write(state);
+    if (pidFile) writePidFile(pidFile, launched.init.pid);
+    return { ...launched, state };
+  } catch (err) {
+    launched?.init.destroy();
+    store.remove(options.id);
+    throw err;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,50 @@
+import fs = require('node:fs');
+import { RuntimeError, StateError } from '../errors';
+import { checkId } from '../ids';
+import { log } from '../log';
+import { openInit, otherProcesses, sendSignal, waitForExit } from '../state/processes';
+import { statusOf } from '../state/status';
+import type { ContainerStore, StoredState } from '../state/store';
+import { type GlobalOptions, storeOf } from './options';
+import { kill as killPid } from '../../native/libc';
+
+const EXIT_WAIT_MS = 10_000;
+
+/** SIGKILLs every process of the container and waits for the init to be gone. */
+export function killAndWait(state: StoredState): void {
+  const pidfd = openInit(state);
+  if (pidfd === undefined) return;
+  try {
+    for (const pid of otherProcesses(state)) killPid(pid, 9);
+    if (sendSignal(pidfd, 9) && !waitForExit(pidfd, EXIT_WAIT_MS)) {
+      throw new RuntimeError(`container init (pid ${state.pid}) did not exit within ${EXIT_WAIT_MS / 1000}s of SIGKILL`);
+    }
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+/** Removes what the container left: its state directory (namespaces and mounts died with the init). */
+export function destroy(store: ContainerStore, state: StoredState): void {
+  store.remove(state.id);
+  log('debug', `container ${state.id} deleted`);
+}
+
+/** delete: a stopped or created container goes; a running one only with --force. */
+export function deleteContainer(global: GlobalOptions, id: string, force: boolean): void {
+  checkId(id);
+  const store = storeOf(global);
+  if (force && !store.exists(id)) return; // runc: delete --force of an unknown id succeeds
+  const lock = store.lock(id);
+  try {
+    const state = store.read(id);
+    const status = statusOf(store, state);
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    killAndWait(state);
+    destroy(store, state);
+  } finally {
+    lock.release();
+  }
+}

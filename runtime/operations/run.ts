@@ -1,0 +1,48 @@
+import os = require('node:os');
+import { kill as killPid } from '../../native/libc';
+import { RuntimeError } from '../errors';
+import { log } from '../log';
+import { type CreateOptions, create } from './create';
+import { destroy, killAndWait } from './delete';
+import { type GlobalOptions, storeOf } from './options';
+import { start } from './start';
+
+export interface RunOptions extends CreateOptions {
+  detach: boolean;
+}
+
+/** Signals a foreground `run` passes on to the container, as runc does. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** run: create + start; in the foreground waits and returns the container's exit status. */
+export async function run(global: GlobalOptions, options: RunOptions): Promise<number> {
+  const created = create(global, options);
+  const store = storeOf(global);
+  // Watch for the exit before start: the program may finish at once.
+  const exited = created.init.waitExit();
+  try {
+    start(global, options.id);
+  } catch (err) {
+    killAndWait(created.state);
+    destroy(store, created.state);
+    throw err;
+  }
+  if (options.detach) return 0;
+  const forward = (signal: NodeJS.Signals) => {
+    killPid(created.init.pid, os.constants.signals[signal]);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  const status = await exited;
+  for (const signal of FORWARDED) process.off(signal, forward);
+  const lock = store.lock(options.id);
+  try {
+    killAndWait(created.state);
+    destroy(store, created.state);
+  } catch (err) {
+    log('warn', `cleaning up after the container: ${(err as Error).message}`);
+    throw err instanceof RuntimeError ? err : new RuntimeError((err as Error).message);
+  } finally {
+    lock.release();
+  }
+  return status;
+}

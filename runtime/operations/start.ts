@@ -1,0 +1,36 @@
+import fs = require('node:fs');
+import { RuntimeError, StateError } from '../errors';
+import { checkId } from '../ids';
+import { statusOf } from '../state/status';
+import { type GlobalOptions, storeOf } from './options';
+
+/** start: releases the init blocked on the exec fifo, which then execs the user program. */
+export function start(global: GlobalOptions, id: string): void {
+  checkId(id);
+  const store = storeOf(global);
+  const lock = store.lock(id);
+  try {
+    const state = store.read(id);
+    const status = statusOf(store, state);
+    if (status === 'stopped') throw new StateError('cannot start a container that has stopped');
+    if (status !== 'created') throw new StateError(`cannot start an already ${status} container`);
+    const fifo = store.fifoPath(id);
+    let fd: number;
+    try {
+      // Non-blocking: if the init died in between there is no reader, and this fails at once.
+      fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch {
+      throw new StateError('cannot start a container that has stopped');
+    }
+    try {
+      fs.writeSync(fd, '0');
+    } catch (err) {
+      throw new RuntimeError(`cannot start the container: writing the exec fifo: ${(err as Error).message}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.rmSync(fifo, { force: true });
+  } finally {
+    lock.release();
+  }
+}

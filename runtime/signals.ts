@@ -1,0 +1,22 @@
+import os = require('node:os');
+import { RuntimeError } from './errors';
+
+/** Parses a signal given as a number, a name (TERM) or a SIG-name (SIGTERM), like runc. */
+export function parseSignal(text: string): number {
+  const upper = text.toUpperCase();
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    const n = (os.constants.signals as Record<string, number>)[name];
+    if (n !== undefined) return n;
+    const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX-(\d+)$/.exec(name);
+    if (rt) {
+      const offset = Number(rt[1] ?? 0);
+      const n2 = name.startsWith('SIGRTMIN') ? 34 + offset : 64 - offset;
+      if (n2 >= 34 && n2 <= 64) return n2;
+    }
+  }
+  throw new RuntimeError(`invalid signal "${text}": give a number, a name like TERM, or SIGTERM`);
+}
