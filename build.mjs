@@ -27,8 +27,40 @@ const programs = [
   { entry: 'manager/bin.ts', out: 'mydocker.js' },
 ].filter((p) => fs.existsSync(path.join(root, p.entry)));
 
+// Node 20 has no module compile cache: each program is a small launcher that runs the bundle
+// through vm.Script with V8's code cache (written next to it on first use), which saves
+// compiling the bundle at every start.
+const launcher = (bundleName) => `#!/usr/bin/env node
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const file = path.join(__dirname, ${JSON.stringify(bundleName)});
+const cacheFile = file + '.cache';
+let cachedData;
+try {
+  cachedData = fs.readFileSync(cacheFile);
+} catch {}
+const script = new vm.Script(
+  '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(file, 'utf8') + '\\n})',
+  { filename: file, cachedData },
+);
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    try {
+      const tmp = cacheFile + '.' + process.pid;
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch {}
+  });
+}
+script.runInThisContext()(exports, require, module, file, __dirname);
+`;
+
 for (const program of programs) {
-  const outfile = path.join(dist, program.out);
+  const bundleName = program.out.replace(/\.js$/, '.bundle.js');
+  const outfile = path.join(dist, bundleName);
+  fs.rmSync(`${outfile}.cache`, { force: true });
   await esbuild.build({
     entryPoints: [path.join(root, program.entry)],
     outfile,
@@ -40,14 +72,15 @@ for (const program of programs) {
     minifyWhitespace: true,
     // koffi is a native addon; pino is loaded lazily and only when a log line is written.
     external: ['koffi', 'pino'],
-    banner: { js: '#!/usr/bin/env node' },
     define: {
       __MYDOCKER_VERSION__: JSON.stringify(pkg.version),
       __MYDOCKER_COMMIT__: JSON.stringify(commit),
     },
     logLevel: 'warning',
   });
-  fs.chmodSync(outfile, 0o755);
+  const launcherFile = path.join(dist, program.out);
+  fs.writeFileSync(launcherFile, launcher(bundleName), { mode: 0o755 });
+  fs.chmodSync(launcherFile, 0o755);
 }
 
 // The init helper: static, so that exec does not pay for the dynamic loader.

@@ -1,6 +1,6 @@
 // Entry point of the mydocker-runtime program.
 import fs = require('node:fs');
-import { main } from './cli';
+import { main } from './cli/main';
 import { messageOf } from './errors';
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,95 @@
+// The runtime's command line, declared once: the fast parser (parse.ts) and the yargs help
+// (help.ts) are both built from this table.
+import { DEFAULT_ROOT } from '../state/store';
+
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: 'string' | 'boolean' | 'number';
+  default?: string | boolean | number;
+  choices?: string[];
+  describe: string;
+}
+
+export interface PositionalSpec {
+  name: string;
+  required: boolean;
+  describe: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  aliases?: string[];
+  describe: string;
+  positionals: PositionalSpec[];
+  options: OptionSpec[];
+}
+
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { name: 'root', type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state' },
+  { name: 'log', type: 'string', describe: 'log file (default: stderr)' },
+  { name: 'log-format', type: 'string', default: 'text', choices: ['text', 'json'], describe: 'log format' },
+  { name: 'debug', type: 'boolean', default: false, describe: 'log debug messages' },
+  { name: 'systemd-cgroup', type: 'boolean', default: false, describe: 'manage cgroups through systemd (not available: an error)' },
+  { name: 'rootless', type: 'string', default: 'auto', choices: ['true', 'false', 'auto'], describe: 'rootless mode' },
+  { name: 'criu', type: 'string', describe: 'path to criu (accepted for runc compatibility; unused)' },
+];
+
+const ID: PositionalSpec = { name: 'id', required: true, describe: 'container id ([A-Za-z0-9_+.-]+)' };
+
+const CREATE_OPTIONS: OptionSpec[] = [
+  { name: 'bundle', alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' },
+  { name: 'pid-file', type: 'string', describe: 'file to write the init process id to (no trailing newline)' },
+  { name: 'console-socket', type: 'string', describe: 'AF_UNIX socket that receives the pty master (terminal containers)' },
+  { name: 'preserve-fds', type: 'number', default: 0, describe: 'pass this many extra fds (3, 4, ...) to the container' },
+  { name: 'no-pivot', type: 'boolean', default: false, describe: 'use MS_MOVE + chroot instead of pivot_root' },
+  { name: 'no-new-keyring', type: 'boolean', default: false, describe: "keep the caller's session keyring" },
+];
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'create', describe: 'create a container; its init waits for start', positionals: [ID], options: CREATE_OPTIONS },
+  { name: 'start', describe: 'start the user program of a created container', positionals: [ID], options: [] },
+  { name: 'state', describe: 'print the state of a container as JSON', positionals: [ID], options: [] },
+  {
+    name: 'kill',
+    describe: 'send a signal (number, name or SIG-name; default SIGTERM) to the container',
+    positionals: [ID, { name: 'signal', required: false, describe: 'signal, e.g. 9, KILL or SIGKILL' }],
+    options: [{ name: 'all', alias: 'a', type: 'boolean', default: false, describe: 'send it to every process of the container' }],
+  },
+  {
+    name: 'delete',
+    describe: 'delete a container and everything it holds',
+    positionals: [ID],
+    options: [{ name: 'force', alias: 'f', type: 'boolean', default: false, describe: 'kill it first if it is running' }],
+  },
+  {
+    name: 'run',
+    describe: 'create and start a container; wait for it and exit with its status unless --detach',
+    positionals: [ID],
+    options: [...CREATE_OPTIONS, { name: 'detach', alias: 'd', type: 'boolean', default: false, describe: 'do not wait for the container' }],
+  },
+  {
+    name: 'list',
+    aliases: ['ls'],
+    describe: 'list containers',
+    positionals: [],
+    options: [
+      { name: 'format', alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'output format' },
+      { name: 'quiet', alias: 'q', type: 'boolean', default: false, describe: 'print only the ids' },
+    ],
+  },
+  {
+    name: 'spec',
+    describe: 'write a starting config.json',
+    positionals: [],
+    options: [
+      { name: 'bundle', alias: 'b', type: 'string', default: '.', describe: 'where to write config.json' },
+      { name: 'rootless', type: 'boolean', default: false, describe: 'a config for a rootless container' },
+    ],
+  },
+  { name: 'features', describe: 'print the features document (JSON)', positionals: [], options: [] },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
+}

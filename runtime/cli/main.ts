@@ -1,0 +1,105 @@
+// mydocker-runtime's command line: the runc CLI that containerd, podman and docker drive.
+// Thin: parse, call the typed operation, print, exit.
+import fs = require('node:fs');
+import { messageOf } from '../errors';
+import { configureLog, log } from '../log';
+import { create, type CreateOptions } from '../operations/create';
+import { deleteContainer } from '../operations/delete';
+import { features, versionText } from '../operations/features';
+import { kill } from '../operations/kill';
+import { listStates, listText } from '../operations/list';
+import type { GlobalOptions } from '../operations/options';
+import { run } from '../operations/run';
+import { writeSpec } from '../operations/spec';
+import { start } from '../operations/start';
+import { state } from '../operations/state';
+import { showHelp } from './help';
+import { parseCommandLine, type Values } from './parse';
+
+// Output goes through fs.writeSync: process.stdout would switch a pipe to O_NONBLOCK, and the
+// container shares our stdio.
+function out(text: string): void {
+  fs.writeSync(1, text);
+}
+
+function createOptions(v: Values): CreateOptions {
+  return {
+    id: String(v.id),
+    bundle: String(v.bundle),
+    pidFile: v['pid-file'] as string | undefined,
+    consoleSocket: v['console-socket'] as string | undefined,
+    preserveFds: Number(v['preserve-fds']),
+    noPivot: Boolean(v['no-pivot']),
+    noNewKeyring: Boolean(v['no-new-keyring']),
+  };
+}
+
+async function dispatch(name: string, v: Values, global: GlobalOptions): Promise<number> {
+  const id = String(v.id);
+  switch (name) {
+    case 'create':
+      create(global, createOptions(v));
+      return 0;
+    case 'start':
+      start(global, id);
+      return 0;
+    case 'state':
+      out(`${JSON.stringify(state(global, id), null, 2)}\n`);
+      return 0;
+    case 'kill':
+      kill(global, id, v.signal as string | undefined, Boolean(v.all));
+      return 0;
+    case 'delete':
+      deleteContainer(global, id, Boolean(v.force));
+      return 0;
+    case 'run':
+      return run(global, { ...createOptions(v), detach: Boolean(v.detach) });
+    case 'list':
+      out(listText(listStates(global), String(v.format), Boolean(v.quiet)));
+      return 0;
+    case 'spec':
+      writeSpec(String(v.bundle), Boolean(v.rootless));
+      return 0;
+    case 'features':
+      out(`${JSON.stringify(features(), null, 2)}\n`);
+      return 0;
+    default:
+      throw new Error(`command "${name}" has no handler`);
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === '--version' || args[0] === '-v') {
+    out(versionText());
+    return 0;
+  }
+  let logFile: string | undefined;
+  try {
+    const parsed = parseCommandLine(args);
+    if (!parsed) {
+      showHelp(args);
+      return 0;
+    }
+    const v = parsed.values;
+    logFile = v.log as string | undefined;
+    configureLog({ file: logFile, format: v['log-format'] === 'json' ? 'json' : 'text', debug: Boolean(v.debug) });
+    const global: GlobalOptions = { root: String(v.root), systemdCgroup: Boolean(v['systemd-cgroup']), rootless: String(v.rootless) };
+    return await dispatch(parsed.command.name, v, global);
+  } catch (err) {
+    const message = messageOf(err);
+    fs.writeSync(2, `${message}\n`);
+    if (logFile === undefined) logFile = logFileFromRawArgs(args);
+    if (logFile !== undefined) {
+      configureLog({ file: logFile, format: args.some((a) => a === 'json' || a === '--log-format=json') ? 'json' : 'text', debug: false });
+      log('error', message);
+    }
+    return 1;
+  }
+}
+
+/** For errors in the command line itself: the --log file as written, if any. */
+function logFileFromRawArgs(args: readonly string[]): string | undefined {
+  const i = args.findIndex((a) => a === '--log' || a.startsWith('--log='));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice('--log='.length) : args[i + 1];
+}

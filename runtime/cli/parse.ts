@@ -1,0 +1,74 @@
+// The fast path of the command line: yargs' own parser (yargs-parser) driven by the command
+// table, with yargs' strictness (unknown options and extra arguments are errors). The full
+// yargs, which costs more to load than a whole `state` call, is loaded only for --help.
+import yargsParser = require('yargs-parser');
+import { RuntimeError } from '../errors';
+import { type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpec } from './commands';
+
+export type Values = Record<string, string | boolean | number | undefined>;
+
+export interface ParsedCommandLine {
+  command: CommandSpec;
+  /** Global and command options by their long names, and positionals by name. */
+  values: Values;
+}
+
+function parserOptions(options: readonly OptionSpec[]): yargsParser.Options {
+  const spec: yargsParser.Options = { string: [], boolean: [], number: [], alias: {}, default: {} };
+  for (const o of options) {
+    spec[o.type]!.push(o.name);
+    if (o.alias) spec.alias![o.name] = [o.alias];
+    if (o.default !== undefined) spec.default![o.name] = o.default;
+  }
+  spec.configuration = { 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false };
+  return spec;
+}
+
+function check(options: readonly OptionSpec[], argv: yargsParser.Arguments, where: string): void {
+  const known = new Set(['_', ...options.flatMap((o) => (o.alias ? [o.name, o.alias] : [o.name]))]);
+  for (const key of Object.keys(argv)) {
+    if (!known.has(key)) throw new RuntimeError(`unknown option ${key.length === 1 ? '-' : '--'}${key}${where}: see --help`);
+  }
+  for (const o of options) {
+    const value = argv[o.name];
+    if (Array.isArray(value)) throw new RuntimeError(`--${o.name} given more than once${where}`);
+    if (o.type === 'number' && value !== undefined && !Number.isFinite(value)) {
+      throw new RuntimeError(`--${o.name}: "${value}" is not a number`);
+    }
+    if (o.type === 'string' && value === '' && o.default === undefined) throw new RuntimeError(`--${o.name} needs a value${where}`);
+    if (o.choices && value !== undefined && !o.choices.includes(String(value))) {
+      throw new RuntimeError(`--${o.name}: "${value}" is not one of ${o.choices.join(', ')}`);
+    }
+  }
+}
+
+/** Parses `[global options] <command> [options] <positionals>`; undefined means: show help. */
+export function parseCommandLine(args: readonly string[]): ParsedCommandLine | undefined {
+  if (args.includes('--help') || args.includes('-h')) return undefined;
+  const globals = yargsParser([...args], { ...parserOptions(GLOBAL_OPTIONS), configuration: { ...parserOptions(GLOBAL_OPTIONS).configuration, 'halt-at-non-option': true } });
+  if (globals.error) throw new RuntimeError(globals.error.message);
+  const [name, ...rest] = globals._.map(String);
+  if (name === undefined || name === 'help') return undefined;
+  const command = findCommand(name);
+  if (!command) throw new RuntimeError(`unknown command "${name}": see --help`);
+  const options = [...GLOBAL_OPTIONS, ...command.options];
+  const argv = yargsParser(rest, parserOptions(options));
+  if (argv.error) throw new RuntimeError(`${command.name}: ${argv.error.message}`);
+  // Global options may come before the command (as containerd and podman pass them) or after it.
+  for (const o of GLOBAL_OPTIONS) {
+    if (!rest.some((a) => a === `--${o.name}` || a.startsWith(`--${o.name}=`))) argv[o.name] = globals[o.name];
+  }
+  const where = ` for "${command.name}"`;
+  check(options, argv, where);
+  const values: Values = {};
+  for (const o of options) values[o.name] = argv[o.name] as Values[string];
+  const positionals = argv._.map(String);
+  if (positionals.length > command.positionals.length) {
+    throw new RuntimeError(`${command.name}: unexpected argument "${positionals[command.positionals.length]}"`);
+  }
+  command.positionals.forEach((p, i) => {
+    if (positionals[i] === undefined && p.required) throw new RuntimeError(`${command.name}: missing <${p.name}> argument`);
+    values[p.name] = positionals[i];
+  });
+  return { command, values };
+}
