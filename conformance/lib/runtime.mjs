@@ -539,7 +539,8 @@ export class RuntimeHarness {
   /**
    * Force-delete every container this harness knows of (tracked ids plus whatever `list -q`
    * shows), SIGKILL any container process it observed that is still alive (same pid and start
-   * time), and remove its bundles, the state root and the capture directories. Idempotent; never throws.
+   * time) and any live process of its bundles (processesOfBundle), and remove its bundles, the
+   * state root and the capture directories. Idempotent; never throws.
    */
   cleanup() {
     if (this.cleanedUp) return;
@@ -558,15 +559,19 @@ export class RuntimeHarness {
         /* ignore */
       }
     }
-    for (const [pid, startTime] of this.pids) {
-      if (processAlive(pid) && processStartTime(pid) === startTime) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* ignore */
-        }
+    const kill = (pid) => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* ignore */
       }
+    };
+    for (const [pid, startTime] of this.pids) {
+      if (processAlive(pid) && processStartTime(pid) === startTime) kill(pid);
     }
+    // Container processes of our own bundles that a broken runtime left running (found by the
+    // CONFORMANCE_BUNDLE marker in their environment: processes we started, never matched by name).
+    for (const dir of this.bundles) for (const pid of processesOfBundle(dir)) kill(pid);
     for (const dir of this.bundles) removeBundle(dir);
     for (const dir of [this.ownsRoot ? this.root : null, this.ioDir]) {
       if (!dir) continue;
