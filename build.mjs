@@ -83,5 +83,8 @@ for (const program of programs) {
   fs.chmodSync(launcherFile, 0o755);
 }
 
-// The init helper: static, so that exec does not pay for the dynamic loader.
-run('cc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', '-o', path.join(dist, 'mydocker-init'), 'native/mydocker-init.c']);
+// The native programs: static, so that exec does not pay for the dynamic loader.
+const cc = (out, source, defines = []) =>
+  run('cc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', ...defines, '-o', path.join(dist, out), source]);
+cc('mydocker-init', 'native/mydocker-init.c');
+cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"']);

@@ -133,6 +133,10 @@ export function setdomainname(name: string): void {
 }
 
 const chdirRaw = libc.func('int chdir(const char *path)');
+const fchdirRaw = libc.func('int fchdir(int fd)');
+export function fchdir(fd: number, what: string): void {
+  check(fchdirRaw(fd), 'fchdir', what);
+}
 const chrootRaw = libc.func('int chroot(const char *path)');
 export function chdir(path: string): void {
   check(chdirRaw(path), 'chdir', path);

@@ -11,10 +11,11 @@ export function parseSignal(text: string): number {
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
     const n = (os.constants.signals as Record<string, number>)[name];
     if (n !== undefined) return n;
-    const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX-(\d+)$/.exec(name);
-    if (rt) {
-      const offset = Number(rt[1] ?? 0);
-      const n2 = name.startsWith('SIGRTMIN') ? 34 + offset : 64 - offset;
+    // Real-time signals: SIGRTMIN(+N) counts up from 34, SIGRTMAX(-N) down from 64.
+    const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+    if (rt && (rt[2] === undefined || rt[2] === (rt[1] === 'MIN' ? '+' : '-'))) {
+      const offset = Number(rt[3] ?? 0);
+      const n2 = rt[1] === 'MIN' ? 34 + offset : 64 - offset;
       if (n2 >= 34 && n2 <= 64) return n2;
     }
   }

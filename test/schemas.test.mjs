@@ -431,7 +431,7 @@ const BROKEN = {
   'rdma hcaHandles a string': mutate(FULL, (d) => { d.linux.resources.rdma.mlx5_1.hcaHandles = 'many'; }),
   'rdma an array (junk)': mutate(FULL, (d) => { d.linux.resources.rdma = [{ device: 'mlx5_1', hcaHandles: 3 }]; }),
   'unified value a number (junk)': mutate(FULL, (d) => { d.linux.resources.unified['pids.max'] = 10; }),
-  'rootfsPropagation "rshared"': mutate(FULL, (d) => { d.linux.rootfsPropagation = 'rshared'; }),
+  'rootfsPropagation "recursive"': mutate(FULL, (d) => { d.linux.rootfsPropagation = 'recursive'; }),
   'seccomp without defaultAction': mutate(FULL, (d) => { delete d.linux.seccomp.defaultAction; }),
   'seccomp defaultAction unknown': mutate(FULL, (d) => { d.linux.seccomp.defaultAction = 'SCMP_ACT_FOO'; }),
   'seccomp defaultAction lower case': mutate(FULL, (d) => { d.linux.seccomp.defaultAction = 'allow'; }),
@@ -569,6 +569,11 @@ const UPSTREAM_OLDER = {
   'seccomp architecture SCMP_ARCH_LOONGARCH64': mutate(MINIMAL, (d) => {
     d.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_LOONGARCH64'] } };
   }),
+  // rootfsPropagation "rslave"/"rshared": config-linux.md lists only shared, slave, private and
+  // unbindable, but containerd's CRI plugin sends rslave and rshared (mount propagation for
+  // Kubernetes) and runc accepts them: a deliberate deviation, for drop-in compatibility
+  'rootfsPropagation "rslave" (containerd CRI)': mutate(MINIMAL, (d) => { d.linux = { rootfsPropagation: 'rslave' }; }),
+  'rootfsPropagation "rshared" (containerd CRI)': mutate(MINIMAL, (d) => { d.linux = { rootfsPropagation: 'rshared' }; }),
   // devices fileMode: config-linux.md says uint32 (a mode with file-type bits, 0o20666 = 8630, is a valid
   // uint32); Debian's FileMode caps it at 512
   'device fileMode with type bits (8630)': mutate(MINIMAL, (d) => {

@@ -51,11 +51,14 @@ export function parseCommandLine(args: readonly string[]): ParsedCommandLine | u
   if (name === undefined || name === 'help') return undefined;
   const command = findCommand(name);
   if (!command) throw new RuntimeError(`unknown command "${name}": see --help`);
-  const options = [...GLOBAL_OPTIONS, ...command.options];
+  // A command option shadows a global one of the same name (`spec --rootless`).
+  const own = new Set(command.options.map((o) => o.name));
+  const globalsHere = GLOBAL_OPTIONS.filter((o) => !own.has(o.name));
+  const options = [...globalsHere, ...command.options];
   const argv = yargsParser(rest, parserOptions(options));
   if (argv.error) throw new RuntimeError(`${command.name}: ${argv.error.message}`);
   // Global options may come before the command (as containerd and podman pass them) or after it.
-  for (const o of GLOBAL_OPTIONS) {
+  for (const o of globalsHere) {
     if (!rest.some((a) => a === `--${o.name}` || a.startsWith(`--${o.name}=`))) argv[o.name] = globals[o.name];
   }
   const where = ` for "${command.name}"`;

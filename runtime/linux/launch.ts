@@ -36,6 +36,14 @@ function socketActivationFds(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
+function setOomScoreAdj(pid: number, value: number): void {
+  try {
+    fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (err) {
+    throw new RuntimeError(`process.oomScoreAdj: cannot set ${value}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}
+
 function stdioFd(fd: number): ChildFd {
   try {
     fs.fstatSync(fd);
@@ -82,6 +90,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     init = InitProcess.spawn({ stdio: [stdioFd(0), stdioFd(1), stdioFd(2)], preservedFds: preserved, fifoFd });
     host.restoreForChildren();
     applyRlimits(init.pid, rlimits);
+    if (proc.oomScoreAdj !== undefined) setOomScoreAdj(init.pid, proc.oomScoreAdj);
     const ctx = {
       rootfs: bundle.rootfs,
       bundle: bundle.dir,

@@ -1,6 +1,5 @@
 // process.rlimits, applied to the init from outside with prlimit before it execs.
-import fs = require('node:fs');
-import { prlimit, RLIM_INFINITY } from '../../native/libc';
+import { prlimit } from '../../native/libc';
 import { ConfigError } from '../errors';
 import type { Rlimit } from '../spec/types';
 
@@ -43,19 +42,13 @@ export function resolveRlimits(list: readonly Rlimit[] = []): ResolvedRlimit[] {
 }
 
 /**
- * Node raises its soft RLIMIT_NOFILE to the hard limit at start-up; the container should get
- * what our caller had, which is still visible in our parent's limits.
+ * Node raises its soft RLIMIT_NOFILE to the hard limit before any JavaScript runs; the
+ * container must get what our caller had. The launcher (native/launcher.c) records it.
  */
 export function callerNofile(): ResolvedRlimit | undefined {
-  try {
-    const limits = fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8');
-    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
-    if (!m) return undefined;
-    const value = (v: string) => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
-    return { resource: RLIMITS.RLIMIT_NOFILE!, type: 'RLIMIT_NOFILE', soft: value(m[1]!), hard: value(m[2]!) };
-  } catch {
-    return undefined;
-  }
+  const m = /^(\d+):(\d+)$/.exec(process.env.MYDOCKER_CALLER_NOFILE ?? '');
+  if (!m) return undefined;
+  return { resource: RLIMITS.RLIMIT_NOFILE!, type: 'RLIMIT_NOFILE', soft: BigInt(m[1]!), hard: BigInt(m[2]!) };
 }
 
 export function applyRlimits(pid: number, limits: readonly ResolvedRlimit[]): void {

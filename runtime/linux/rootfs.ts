@@ -4,7 +4,7 @@
 // read-only paths. proc is mounted by the init helper, which is inside the PID namespace.
 import fs = require('node:fs');
 import path = require('node:path');
-import { chdir, chroot, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
+import { chdir, chroot, fchdir, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
 import type { Mount, RuntimeConfig } from '../spec/types';
 import { type Hierarchy, mountCgroups } from './cgroup-mount';
@@ -125,12 +125,19 @@ export function enterRootfs(ctx: RootfsContext): void {
     chdir('/');
     return;
   }
-  chdir(ctx.rootfs);
-  pivotRoot('.', '.');
-  // The old root is stacked under "."; detach it, without the unmount reaching the host.
-  mount(null, '.', null, MS.SLAVE | MS.REC, null);
-  umount2('.', MNT_DETACH);
-  chdir('/');
+  const oldRoot = fs.openSync('/', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    chdir(ctx.rootfs);
+    pivotRoot('.', '.');
+    // The old root is now stacked on "/". Make it (not the container's mounts) a slave so that
+    // unmounting it cannot propagate to the host, then detach it.
+    fchdir(oldRoot, 'the old root');
+    mount(null, '.', null, MS.SLAVE | MS.REC, null);
+    umount2('.', MNT_DETACH);
+    chdir('/');
+  } finally {
+    fs.closeSync(oldRoot);
+  }
 }
 
 /** Read-only root, hostname and domainname, sysctls, read-only and masked paths: after pivot_root, in container paths. */

@@ -1,13 +1,26 @@
+import fs = require('node:fs');
 import type { State } from '../spec/types';
 import { publicState } from './state';
 import { type GlobalOptions, storeOf } from './options';
+
+/** The user name owning a path, as runc's list shows it. */
+function ownerOf(file: string): string {
+  const uid = fs.statSync(file).uid;
+  try {
+    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    if (line) return line.split(':')[0]!;
+  } catch {
+    /* no passwd file */
+  }
+  return String(uid);
+}
 
 export function listStates(global: GlobalOptions): State[] {
   const store = storeOf(global);
   const states: State[] = [];
   for (const id of store.list()) {
     try {
-      states.push(publicState(store, store.read(id)));
+      states.push({ ...publicState(store, store.read(id)), owner: ownerOf(store.dir(id)) });
     } catch {
       // deleted while we were listing
     }

@@ -1,0 +1,57 @@
+/*
+ * mydocker-runtime: the program clients run. It starts Node on the bundled runtime
+ * (mydocker-runtime.js next to this file) after doing two things Node cannot do for itself:
+ *  - record the caller's RLIMIT_NOFILE in MYDOCKER_CALLER_NOFILE ("soft:hard"): Node raises its
+ *    soft limit to the hard limit before any JavaScript runs, and a container must get what the
+ *    caller had (as it does with runc);
+ *  - drop NODE_EXTRA_CA_CERTS: the runtime makes no TLS connections, and Node would otherwise
+ *    parse that CA bundle at every start (about 30 ms).
+ * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
+ * `node` from PATH.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef MYDOCKER_NODE
+#define MYDOCKER_NODE "node"
+#endif
+#ifndef MYDOCKER_SCRIPT
+#define MYDOCKER_SCRIPT "mydocker-runtime.js"
+#endif
+
+int main(int argc, char **argv) {
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		char value[64];
+		snprintf(value, sizeof value, "%llu:%llu", (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max);
+		setenv("MYDOCKER_CALLER_NOFILE", value, 1);
+	}
+	unsetenv("NODE_EXTRA_CA_CERTS");
+
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n < 0) {
+		perror("mydocker-runtime: readlink /proc/self/exe");
+		return 1;
+	}
+	self[n] = '\0';
+	char script[PATH_MAX];
+	snprintf(script, sizeof script, "%s/%s", dirname(self), MYDOCKER_SCRIPT);
+
+	char **args = calloc((size_t)argc + 2, sizeof *args);
+	if (!args) return 1;
+	args[0] = "node";
+	args[1] = script;
+	for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+	execv(MYDOCKER_NODE, args);
+	execvp("node", args);
+	fprintf(stderr, "mydocker-runtime: cannot run node: %s\n", strerror(errno));
+	return 127;
+}
