@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -21,6 +22,11 @@ try {
 } catch {
   /* not a git checkout */
 }
+
+// Where koffi's native addon is, relative to dist/ (see native/koffi.ts).
+const requireHere = createRequire(import.meta.url);
+requireHere('koffi');
+const koffiAddon = Object.keys(requireHere.cache).find((file) => file.endsWith('.node') && file.includes('koffi'));
 
 const programs = [
   { entry: 'runtime/bin.ts', out: 'mydocker-runtime.js' },
@@ -75,6 +81,7 @@ for (const program of programs) {
     define: {
       __MYDOCKER_VERSION__: JSON.stringify(pkg.version),
       __MYDOCKER_COMMIT__: JSON.stringify(commit),
+      __KOFFI_ADDON__: JSON.stringify(koffiAddon ? path.relative(dist, koffiAddon) : ''),
     },
     logLevel: 'warning',
   });

@@ -1,6 +1,6 @@
 // Every libc call the runtime makes goes through this file: one koffi binding per
 // function, plus a helper that turns a -1 return into a typed SyscallError.
-import koffi = require('koffi');
+import koffi = require('./koffi');
 import os = require('node:os');
 
 const libc = koffi.load('libc.so.6');

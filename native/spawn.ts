@@ -2,7 +2,7 @@
 // safe in a multithreaded process (glibc uses clone(CLONE_VM|CLONE_VFORK) and runs no JS in
 // the child), starts from the calling thread (so the child inherits the namespaces the main
 // thread has entered), and costs a fraction of loading child_process and a ChildProcess.
-import koffi = require('koffi');
+import koffi = require('./koffi');
 import { pidfdOpen, SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');

@@ -1,0 +1,24 @@
+// koffi, loaded the fast way: the build records where koffi's native addon lives (relative to
+// dist/), and the bundled programs require it directly. Going through the package costs about
+// 10 ms of module resolution per start (it probes a platform package first); the addon exports
+// the same API minus deprecated aliases. Anything else (tests on dist/lib) uses the package.
+import path = require('node:path');
+
+type Koffi = typeof import('koffi');
+declare const __KOFFI_ADDON__: string | undefined;
+
+function loadKoffi(): Koffi {
+  if (typeof __KOFFI_ADDON__ === 'string') {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(path.join(__dirname, __KOFFI_ADDON__)) as Koffi;
+    } catch {
+      /* moved or rebuilt: fall back to the package */
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('koffi') as Koffi;
+}
+
+const koffi: Koffi = loadKoffi();
+export = koffi;
