@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setupRuntime, RuntimeHarness, processAlive, sleep, explain } from './lib/runtime.mjs';
 import { sharedRootfs } from './lib/bundle.mjs';
+import { spawn } from 'node:child_process';
 import { assertOk, assertFails, bindMount, hostDir, waitForFile, waitForProcessGone } from './lib/checks.mjs';
 
 const rt = setupRuntime({ idPrefix: 'cli' });
@@ -415,4 +416,69 @@ test('state directory: <root>/<id>/state.json exists while the container exists 
   assert.ok(fs.existsSync(path.join(rt.root, id, 'state.json')), 'no state.json under --root');
   assertOk(rt.run(['delete', '--force', id]), 'delete --force');
   assert.ok(!fs.existsSync(path.join(rt.root, id)), 'the state directory survived delete');
+});
+
+// ------------------------------------------------------------------------------------------------
+// terminal: --console-socket (containerd and conmon with -t)
+
+// A console-socket receiver in Python (Node cannot receive SCM_RIGHTS): accepts one connection,
+// counts the fds it carries, then relays what the container writes on the pty master.
+const CONSOLE_RECEIVER = `
+import json, os, socket, sys
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); srv.listen(1)
+print("listening", flush=True)
+srv.settimeout(20)
+conn, _ = srv.accept()
+msg, fds, flags, addr = socket.recv_fds(conn, 4096, 8)
+out = b""
+if fds:
+    master = fds[0]
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if b"END" in out:
+            break
+print(json.dumps({"nfds": len(fds), "output": out.decode(errors="replace"), "name": msg.decode(errors="replace")}), flush=True)
+`;
+
+const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p));
+
+test('terminal true + --console-socket: exactly one pty master fd arrives by SCM_RIGHTS; the process has a tty', { skip: PYTHON ? false : 'python3 is needed to receive SCM_RIGHTS' }, async (t) => {
+  const dir = tmpdir(t);
+  const sock = path.join(dir, 'console.sock');
+  const py = spawn(PYTHON, ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (py.exitCode === null && py.signalCode === null) py.kill('SIGKILL');
+  });
+  let output = '';
+  py.stdout.on('data', (d) => (output += d));
+  const exited = new Promise((res) => py.once('exit', res));
+  const deadline = Date.now() + 5000;
+  while (!output.includes('listening') && Date.now() < deadline) await sleep(10);
+  assert.ok(output.includes('listening'), 'the console receiver did not start');
+
+  const bundle = rt.bundle({
+    args: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "TTY=$(tty)"; stty size; echo END'],
+    process: { terminal: true, consoleSize: { height: 25, width: 80 } },
+  });
+  const c = rt.create(bundle, { createArgs: ['--console-socket', sock] });
+  assertOk(c, 'create --console-socket');
+  assertOk(rt.run(['start', c.id]), 'start');
+  let timer;
+  await Promise.race([exited, new Promise((res) => (timer = setTimeout(res, 10000)))]);
+  clearTimeout(timer);
+  const line = output.split('\n').find((l) => l.startsWith('{'));
+  assert.ok(line, `no report from the console receiver: ${output}`);
+  const report = JSON.parse(line);
+  assert.equal(report.nfds, 1, 'the console socket must get exactly one fd');
+  assert.match(report.output, /TTY=\/dev\/pts\/\d+/, report.output);
+  // process.consoleSize (config.md#process) applied to the pty.
+  assert.match(report.output, /25 80/, report.output);
 });

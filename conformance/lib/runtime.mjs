@@ -2,7 +2,7 @@
 // (and for test/ integration tests).
 //
 // The runtime under test is env RUNTIME: a path (anything with a "/") or a command name looked up
-// in PATH, e.g. RUNTIME=runc. Default: <repo>/dist/mydocker-runtime.js.
+// in PATH, e.g. RUNTIME=runc. Default: <repo>/dist/mydocker-runtime.
 //
 // Every invocation gets the global `--root <dir>` of its harness (a fresh fs.mkdtempSync dir under
 // /tmp per harness, i.e. per test file), so suites never see each other's containers.
@@ -25,7 +25,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /**
  * The runtime command under test: env RUNTIME resolved against the cwd when it contains a
- * slash, kept as a command name otherwise; default `<repo>/dist/mydocker-runtime.js`.
+ * slash, kept as a command name otherwise; default `<repo>/dist/mydocker-runtime`.
  */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
 
@@ -40,7 +40,7 @@ export const TOKEN_ENV = 'MYDOCKER_CONFORMANCE_TOKEN';
  * @returns {string}
  */
 export function resolveRuntime(value) {
-  if (!value) return path.join(REPO_ROOT, 'dist', 'mydocker-runtime.js');
+  if (!value) return path.join(REPO_ROOT, 'dist', 'mydocker-runtime');
   return value.includes('/') ? path.resolve(value) : value;
 }
 
