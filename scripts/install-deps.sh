@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what mydocker needs on Debian 12 (as root): the packages the runtime, the tests and
+# the benchmarks use, and the npm dependencies. Used by .ci/run and scripts/demo.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  gcc libc6-dev \
+  busybox-static \
+  runc \
+  golang-github-opencontainers-specs-dev \
+  iproute2 util-linux procps
+npm ci --no-audit --no-fund
