@@ -3,7 +3,8 @@
 //
 //   node bench/runtime-run.mjs [--config baseline|docker] [--rounds N] [--json]
 //
-// env: MYDOCKER_RUNTIME  the runtime to compare (default <repo>/dist/mydocker-runtime.js)
+// env: MYDOCKER_RUNTIME  the runtime to compare (default <repo>/dist/mydocker-runtime, the native
+//                        launcher of package.json "bin", else <repo>/dist/mydocker-runtime.js)
 //      RUNC              the reference (default "runc")
 //      ROUNDS            timed runs per runtime (default 20; --rounds wins)
 //
@@ -23,10 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { makeBundle, removeBundle, readConfig, writeConfig } from '../conformance/lib/bundle.mjs';
+import { makeBundle, removeBundle, writeConfig } from '../conformance/lib/bundle.mjs';
+import { defaultRuntime } from '../conformance/lib/runtime.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCKER_FIXTURE = process.env.DOCKER_CONFIG_FIXTURE || '/work/shared/fixtures/client-configs/docker-run-config.json';
 
 function parseArgs(argv) {
@@ -159,7 +159,7 @@ function main() {
   const opts = parseArgs(process.argv.slice(2));
   const env = childEnv();
   const runc = new Contender('runc', resolveCommand(process.env.RUNC, 'runc'));
-  const ours = new Contender('ours', resolveCommand(process.env.MYDOCKER_RUNTIME, path.join(REPO, 'dist', 'mydocker-runtime.js')));
+  const ours = new Contender('ours', resolveCommand(process.env.MYDOCKER_RUNTIME, defaultRuntime()));
   const bundle = makeBenchBundle(opts.config);
   const cleanup = () => {
     runc.cleanup(env);

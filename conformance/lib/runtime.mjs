@@ -2,7 +2,8 @@
 // (and for test/ integration tests).
 //
 // The runtime under test is env RUNTIME: a path (anything with a "/") or a command name looked up
-// in PATH, e.g. RUNTIME=runc. Default: <repo>/dist/mydocker-runtime.
+// in PATH, e.g. RUNTIME=runc. Default: <repo>/dist/mydocker-runtime (or dist/mydocker-runtime.js
+// when only that is built).
 //
 // Every invocation gets the global `--root <dir>` of its harness (a fresh fs.mkdtempSync dir under
 // /tmp per harness, i.e. per test file), so suites never see each other's containers.
@@ -25,7 +26,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /**
  * The runtime command under test: env RUNTIME resolved against the cwd when it contains a
- * slash, kept as a command name otherwise; default `<repo>/dist/mydocker-runtime`.
+ * slash, kept as a command name otherwise; default defaultRuntime().
  */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
 
@@ -36,11 +37,22 @@ export const IS_RUNC = path.basename(RUNTIME) === 'runc' || process.env.RUNTIME_
 export const TOKEN_ENV = 'MYDOCKER_CONFORMANCE_TOKEN';
 
 /**
+ * The project's runtime: `<repo>/dist/mydocker-runtime` (the native launcher, package.json "bin"),
+ * or `<repo>/dist/mydocker-runtime.js` when only the Node entry point has been built.
+ * @returns {string}
+ */
+export function defaultRuntime() {
+  const launcher = path.join(REPO_ROOT, 'dist', 'mydocker-runtime');
+  const script = path.join(REPO_ROOT, 'dist', 'mydocker-runtime.js');
+  return fs.existsSync(launcher) || !fs.existsSync(script) ? launcher : script;
+}
+
+/**
  * @param {string|undefined} value
  * @returns {string}
  */
 export function resolveRuntime(value) {
-  if (!value) return path.join(REPO_ROOT, 'dist', 'mydocker-runtime');
+  if (!value) return defaultRuntime();
   return value.includes('/') ? path.resolve(value) : value;
 }
 
