@@ -6,12 +6,14 @@ import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import type { ChildFd } from '../../native/spawn';
 import { RuntimeError } from '../errors';
+import type { NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
 import { currentHierarchies } from './cgroup-mount';
 import { capabilityMasks, capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
 import { lookPath } from './lookpath';
-import { enterNamespaces, planNamespaces } from './namespaces';
+import { hasHooks, hookState, runHooks } from './hooks';
+import { enterNamespaces, enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
 import { applyRlimits, callerNofile, resolveRlimits } from './rlimits';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
@@ -34,6 +36,30 @@ function socketActivationFds(): number {
   if (process.env.LISTEN_PID !== String(process.pid)) return 0;
   const n = Number(process.env.LISTEN_FDS ?? 0);
   return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * prestart and createRuntime hooks run in the runtime's namespaces, createContainer in the
+ * container's (its PID namespace included), all before pivot_root, as runc runs them.
+ */
+function runCreateHooks(bundle: Bundle, id: string, pid: number, types: Set<NamespaceType>, host: HostNamespaces): void {
+  const { hooks } = bundle.config;
+  if (!hasHooks(hooks, 'prestart', 'createRuntime', 'createContainer')) return;
+  const state = hookState({ ociVersion: bundle.config.ociVersion, id, pid, bundle: bundle.dir, annotations: bundle.config.annotations }, 'creating');
+  if (hasHooks(hooks, 'prestart', 'createRuntime')) {
+    host.restore();
+    runHooks('prestart', hooks, state);
+    runHooks('createRuntime', hooks, state);
+    enterNamespacesOf(pid, [...types].filter((t) => t !== 'pid' && t !== 'time'));
+  }
+  if (hasHooks(hooks, 'createContainer')) {
+    enterNamespacesOf(pid, types.has('pid') ? ['pid'] : []);
+    try {
+      runHooks('createContainer', hooks, state);
+    } finally {
+      host.restoreForChildren();
+    }
+  }
 }
 
 function setOomScoreAdj(pid: number, value: number): void {
@@ -101,6 +127,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       cgroups,
     };
     prepareRootfs(ctx);
+    runCreateHooks(bundle, options.id, init.pid, plan.types, host);
     enterRootfs(ctx);
     finishRootfs(config, plan.types.has('uts'));
     const cwd = proc.cwd;

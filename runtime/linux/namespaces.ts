@@ -100,6 +100,23 @@ export class HostNamespaces {
   }
 }
 
+/**
+ * Enters the namespaces a running process is in (those of `types`), on the main thread; the
+ * pid namespace applies to children. Used to run hooks in the container and later for exec.
+ */
+export function enterNamespacesOf(pid: number, types: Iterable<NamespaceType>): void {
+  const wanted = [...types].filter((t) => t !== 'user');
+  const fds = wanted.map((type) => ({ type, fd: fs.openSync(`/proc/${pid}/ns/${NAMESPACES[type].proc}`, fs.constants.O_RDONLY) }));
+  try {
+    unshare(CLONE.FS);
+    // mount last: the other paths were opened already, but keep the order of enterNamespaces
+    fds.sort((a, b) => Number(a.type === 'mount') - Number(b.type === 'mount'));
+    for (const { type, fd } of fds) setns(fd, NAMESPACES[type].flag, `the container's ${type} namespace`);
+  } finally {
+    for (const { fd } of fds) fs.closeSync(fd);
+  }
+}
+
 /** Enters the planned namespaces on the calling (main) thread. Returns how to get back. */
 export function enterNamespaces(plan: NamespacePlan, list: readonly Namespace[]): HostNamespaces {
   const host = new HostNamespaces(plan.types);

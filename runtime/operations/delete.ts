@@ -1,6 +1,7 @@
 import fs = require('node:fs');
 import { RuntimeError, StateError } from '../errors';
 import { checkId } from '../ids';
+import { hookState, runHooksWarning } from '../linux/hooks';
 import { log } from '../log';
 import { openInit, otherProcesses, sendSignal, waitForExit } from '../state/processes';
 import { statusOf } from '../state/status';
@@ -24,10 +25,14 @@ export function killAndWait(state: StoredState): void {
   }
 }
 
-/** Removes what the container left: its state directory (namespaces and mounts died with the init). */
+/**
+ * Removes what the container left: its state directory (namespaces and mounts died with the
+ * init); then the poststop hooks, whose failures are only warnings (runtime.md, step 12).
+ */
 export function destroy(store: ContainerStore, state: StoredState): void {
   store.remove(state.id);
   log('debug', `container ${state.id} deleted`);
+  runHooksWarning('poststop', state.hooks, hookState(state, 'stopped'));
 }
 
 /** delete: a stopped or created container goes; a running one only with --force. */

@@ -1,7 +1,11 @@
 import fs = require('node:fs');
 import { RuntimeError, StateError } from '../errors';
 import { checkId } from '../ids';
+import { hasHooks, hookState, runHooks, runHooksWarning } from '../linux/hooks';
+import { enterNamespacesOf, HostNamespaces } from '../linux/namespaces';
+import type { NamespaceType } from '../spec/types';
 import { statusOf } from '../state/status';
+import type { StoredState } from '../state/store';
 import { type GlobalOptions, storeOf } from './options';
 
 /** start: releases the init blocked on the exec fifo, which then execs the user program. */
@@ -14,6 +18,7 @@ export function start(global: GlobalOptions, id: string): void {
     const status = statusOf(store, state);
     if (status === 'stopped') throw new StateError('cannot start a container that has stopped');
     if (status !== 'created') throw new StateError(`cannot start an already ${status} container`);
+    runStartContainerHooks(state);
     const fifo = store.fifoPath(id);
     let fd: number;
     try {
@@ -30,7 +35,23 @@ export function start(global: GlobalOptions, id: string): void {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
+    runHooksWarning('poststart', state.hooks, hookState(state, 'running'));
   } finally {
     lock.release();
+  }
+}
+
+/** startContainer hooks: in the container's namespaces, before its program runs. */
+function runStartContainerHooks(state: StoredState): void {
+  if (!hasHooks(state.hooks, 'startContainer')) return;
+  const types: NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'cgroup', 'mount'];
+  const host = new HostNamespaces(types);
+  try {
+    enterNamespacesOf(state.pid, types);
+    runHooks('startContainer', state.hooks, hookState(state, 'created'));
+  } finally {
+    host.restore();
+    host.close();
+    process.chdir(process.cwd());
   }
 }
