@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { setupRuntime, processAlive } from './lib/runtime.mjs';
+import { setupRuntime, processAlive, notYetInMydocker } from './lib/runtime.mjs';
 import { BUSYBOX as BUSYBOX_PATH } from './lib/bundle.mjs';
 import { assertOk, assertFails, assertNoSideEffects, bindMount, hostDir, waitForFile } from './lib/checks.mjs';
 
@@ -175,7 +175,7 @@ test('config-linux.md#namespaces path: a path that does not exist is an error wi
   await assertNoSideEffects(rt, r, { id: r.id, bundle });
 });
 
-test('config-linux.md#user-namespace-mappings: a new user namespace with uidMappings/gidMappings', () => {
+test('config-linux.md#user-namespace-mappings: a new user namespace with uidMappings/gidMappings', notYetInMydocker('issue 3: user namespaces'), () => {
   const r = rt.runBundle(
     rt.bundle({
       args: ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /mnt/owned; readlink /proc/self/ns/user'],

@@ -208,15 +208,13 @@ test('config.md#linux-process capabilities: the baseline (runc spec) set for roo
 });
 
 test(
-  'config.md#linux-process capabilities: "Any value which cannot be mapped to a relevant kernel interface MUST cause an error"',
-  runcDeviation(
-    'config.md#linux-process capabilities: runc 1.1.5 only warns "ignoring unknown or unavailable capabilities" and runs',
-  ),
-  async () => {
+  'config.md#linux-process capabilities: "Any value which cannot be mapped to a relevant kernel interface ... MUST be logged as a warning"; runtimes SHOULD NOT fail',
+  () => {
+    // runtime-spec 1.1 changed this clause: 1.0.2 said such a value "MUST cause an error".
     const bundle = rt.bundle({ args: ['true'], edit: (c) => void c.process.capabilities.bounding.push('CAP_NO_SUCH_THING') });
-    const r = rt.create(bundle);
-    assertFails(r, undefined, 'create with CAP_NO_SUCH_THING');
-    await assertNoSideEffects(rt, r, { id: r.id, bundle });
+    const r = rt.runBundle(bundle);
+    assertOk(r, 'run with CAP_NO_SUCH_THING');
+    assert.match(r.stderr, /warn.*CAP_NO_SUCH_THING/i, 'a warning names the capability');
   },
 );
 

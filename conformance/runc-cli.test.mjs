@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setupRuntime, RuntimeHarness, processAlive, sleep, explain } from './lib/runtime.mjs';
+import { setupRuntime, RuntimeHarness, processAlive, sleep, explain, notYetInMydocker } from './lib/runtime.mjs';
 import { sharedRootfs } from './lib/bundle.mjs';
 import { spawn } from 'node:child_process';
 import { assertOk, assertFails, bindMount, hostDir, waitForFile, waitForProcessGone } from './lib/checks.mjs';
@@ -310,14 +310,14 @@ test('features: JSON with ociVersionMin and ociVersionMax (runtime-spec features
 // ------------------------------------------------------------------------------------------------
 // exec, ps, pause/resume, update (what the containerd shim and conmon call)
 
-test('exec: runs a command in a running container, passes its output and exit status', () => {
+test('exec: runs a command in a running container, passes its output and exit status', notYetInMydocker('issue 4: exec'), () => {
   const id = runDetached();
   const r = rt.run(['exec', id, 'sh', '-c', 'echo in the container; exit 5']);
   assert.equal(r.status, 5, explain(r));
   assert.equal(r.stdout, 'in the container\n');
 });
 
-test('exec: the process joins the container namespaces', () => {
+test('exec: the process joins the container namespaces', notYetInMydocker('issue 4: exec'), () => {
   const id = runDetached();
   const { pid } = rt.state(id);
   const r = rt.run(['exec', id, 'sh', '-c', 'for n in pid net mnt; do readlink /proc/self/ns/$n; done']);
@@ -326,7 +326,7 @@ test('exec: the process joins the container namespaces', () => {
   assert.deepEqual(r.stdout.trim().split('\n'), want);
 });
 
-test('exec --process FILE: process.json gives args, env and cwd (containerd and podman use it)', (t) => {
+test('exec --process FILE: process.json gives args, env and cwd (containerd and podman use it)', notYetInMydocker('issue 4: exec'), (t) => {
   const id = runDetached();
   const file = path.join(tmpdir(t), 'process.json');
   fs.writeFileSync(
@@ -344,7 +344,7 @@ test('exec --process FILE: process.json gives args, env and cwd (containerd and 
   assert.equal(r.stdout, 'hello from /tmp as 1000\n');
 });
 
-test('exec --detach --pid-file P: returns at once, the pid file holds the exec process pid', async (t) => {
+test('exec --detach --pid-file P: returns at once, the pid file holds the exec process pid', notYetInMydocker('issue 4: exec'), async (t) => {
   const id = runDetached();
   const pidFile = path.join(tmpdir(t), 'exec.pid');
   const r = rt.run(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { timeoutMs: 10000 });
@@ -365,7 +365,7 @@ test('exec into a stopped container fails', async () => {
   assertFails(r, undefined, 'exec into a stopped container');
 });
 
-test('ps --format json: a JSON array of the host pids in the container', () => {
+test('ps --format json: a JSON array of the host pids in the container', notYetInMydocker('issue 4: ps'), () => {
   const id = runDetached();
   const r = rt.run(['ps', '--format', 'json', id]);
   assertOk(r, 'ps --format json');
@@ -374,7 +374,7 @@ test('ps --format json: a JSON array of the host pids in the container', () => {
   assert.ok(pids.includes(rt.state(id).pid), `${r.stdout} lacks the init pid`);
 });
 
-test('pause / resume: status "paused" while frozen (no progress), "running" again after resume', async () => {
+test('pause / resume: status "paused" while frozen (no progress), "running" again after resume', notYetInMydocker('issue 4: pause, resume'), async () => {
   let data;
   const bundle = rt.bundle({
     args: ['sh', '-c', 'while true; do echo x >> /mnt/ticks; sleep 0.02; done'],
@@ -399,7 +399,7 @@ test('pause / resume: status "paused" while frozen (no progress), "running" agai
   assert.ok(fs.statSync(ticks).size > frozen, 'no progress after resume');
 });
 
-test('update --resources -: LinuxResources JSON on stdin is applied (pids limit)', () => {
+test('update --resources -: LinuxResources JSON on stdin is applied (pids limit)', notYetInMydocker('issue 4: update'), () => {
   const id = runDetached();
   const r = rt.run(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 42 } }) });
   assertOk(r, 'update --resources -');
@@ -450,7 +450,7 @@ print(json.dumps({"nfds": len(fds), "output": out.decode(errors="replace"), "nam
 
 const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p));
 
-test('terminal true + --console-socket: exactly one pty master fd arrives by SCM_RIGHTS; the process has a tty', { skip: PYTHON ? false : 'python3 is needed to receive SCM_RIGHTS' }, async (t) => {
+test('terminal true + --console-socket: exactly one pty master fd arrives by SCM_RIGHTS; the process has a tty', { ...notYetInMydocker('issue 3: terminals'), skip: PYTHON ? false : 'python3 is needed to receive SCM_RIGHTS' }, async (t) => {
   const dir = tmpdir(t);
   const sock = path.join(dir, 'console.sock');
   const py = spawn(PYTHON, ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setupRuntime, processesOfBundle, sleep } from './lib/runtime.mjs';
+import { setupRuntime, processesOfBundle, sleep, notYetInMydocker } from './lib/runtime.mjs';
 import { assertOk, bindMount, hostDir, waitForFile, waitForProcessGone } from './lib/checks.mjs';
 
 const rt = setupRuntime({ idPrefix: 'kill' });
@@ -111,7 +111,7 @@ test('runtime.md#kill: a created container can be signalled (kill 9) and is then
   assertOk(rt.run(['delete', c.id]), 'delete');
 });
 
-test('runc kill --all: signals every process of a container that shares the host pid namespace', async () => {
+test('runc kill --all: signals every process of a container that shares the host pid namespace', notYetInMydocker('issue 4: cgroups'), async () => {
   // Without a pid namespace, killing the container process does not take its children with it:
   // only --all (the container's cgroup) reaches them.
   const bundle = rt.bundle({
