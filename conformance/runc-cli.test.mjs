@@ -450,7 +450,7 @@ print(json.dumps({"nfds": len(fds), "output": out.decode(errors="replace"), "nam
 
 const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p));
 
-test('terminal true + --console-socket: exactly one pty master fd arrives by SCM_RIGHTS; the process has a tty', { ...notYetInMydocker('issue 3: terminals'), skip: PYTHON ? false : 'python3 is needed to receive SCM_RIGHTS' }, async (t) => {
+test('terminal true + --console-socket: exactly one pty master fd arrives by SCM_RIGHTS; the process has a tty', { skip: PYTHON ? false : 'python3 is needed to receive SCM_RIGHTS' }, async (t) => {
   const dir = tmpdir(t);
   const sock = path.join(dir, 'console.sock');
   const py = spawn(PYTHON, ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });

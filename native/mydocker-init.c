@@ -7,6 +7,7 @@
  * helper over a SOCK_SEQPACKET control socket:
  *   - mount a filesystem that must be mounted from inside the PID namespace (proc);
  *   - chdir (for --no-pivot, before the runtime moves the rootfs onto /);
+ *   - "console": make the pty slave sent along (SCM_RIGHTS) its controlling terminal and stdio;
  *   - finally "exec": take on the process' identity (no_new_privs, seccomp, capabilities,
  *     uid/gid/groups, cwd, umask), answer "ready", block on the exec fifo until `start`
  *     writes a byte, and execve the user program.
@@ -30,6 +31,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@
 #define MAX_FIELDS 65536
 
 static int ctl = -1;
+static int passed_fd = -1; /* an fd that came with the last message (SCM_RIGHTS) */
 static char msg[MAX_MSG + 1];
 static char *fields[MAX_FIELDS];
 static size_t field_len[MAX_FIELDS];
@@ -220,6 +223,51 @@ static void exit_on_termination_signals(void) {
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
+/* One message, and the fd attached to it if any. */
+static ssize_t receive(void) {
+	struct iovec iov = {msg, MAX_MSG};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr mh = {0};
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof control.buf;
+	ssize_t n;
+	do n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	passed_fd = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&passed_fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+/* The pty slave becomes the controlling terminal and stdio of the process. */
+static void set_console(void) {
+	if (passed_fd < 0) {
+		reply_errno(EBADF, "console fd");
+		return;
+	}
+	if (setsid() < 0) {
+		reply_errno(errno, "setsid");
+		return;
+	}
+	if (ioctl(passed_fd, TIOCSCTTY, 0) < 0) {
+		reply_errno(errno, "ioctl TIOCSCTTY");
+		return;
+	}
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(passed_fd, fd) < 0) {
+			reply_errno(errno, "dup2 console");
+			return;
+		}
+	if (passed_fd > 2) close(passed_fd);
+	passed_fd = -1;
+	reply("ok");
+}
+
 int main(int argc, char **argv) {
 	exit_on_termination_signals();
 	if (argc < 2) {
@@ -229,7 +277,7 @@ int main(int argc, char **argv) {
 	ctl = atoi(argv[1]);
 	reply("hello");
 	for (;;) {
-		ssize_t n = recv(ctl, msg, MAX_MSG, 0);
+		ssize_t n = receive();
 		if (n <= 0) _exit(123); /* the runtime went away: give up quietly */
 		msg[n] = '\0';
 		int count = split(n);
@@ -258,6 +306,8 @@ int main(int argc, char **argv) {
 			memcpy(filter.filter, msg + off, len);
 			have_filter = 1;
 			reply("ok");
+		} else if (strcmp(cmd, "console") == 0) {
+			set_console();
 		} else if (strcmp(cmd, "exec") == 0) {
 			do_exec(count);
 		} else {

@@ -199,3 +199,24 @@ test('run forwards SIGTERM to the container and exits with its status', async ()
   assert.equal(status, 7);
   assert.ok(!rt.listIds().includes(id));
 });
+
+test('run with process.terminal in the foreground: a pty with our window size, input and output proxied', () => {
+  const bundle = rt.bundle({ args: ['sh', '-c', 'tty; stty size; read line; echo got=$line'], process: { terminal: true } });
+  const id = rt.newId('tty');
+  // script(1) gives the runtime a terminal of 30 rows and 100 columns as its stdio.
+  const command = `stty cols 100 rows 30; ${RUNTIME} --root ${rt.root} run --bundle ${bundle} ${id}; echo status=$?`;
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'hello\n', encoding: 'utf8', env: cleanEnv(), timeout: 20000 });
+  const lines = r.stdout.split(/[\r\n]+/);
+  assert.match(lines.find((l) => l.startsWith('/dev/pts/')) ?? '', /^\/dev\/pts\/\d+$/, r.stdout);
+  assert.ok(lines.includes('30 100'), `window size: ${r.stdout}`);
+  assert.ok(lines.includes('got=hello'), `input: ${r.stdout}`);
+  assert.ok(lines.includes('status=0'), r.stdout);
+  assert.ok(!rt.listIds().includes(id));
+});
+
+test('create with process.terminal and no --console-socket is refused, and leaves nothing', async () => {
+  const bundle = rt.bundle({ args: ['true'], process: { terminal: true } });
+  const r = rt.create(bundle);
+  assertFails(r, /process.terminal: a detached container with a terminal needs --console-socket/);
+  await assertNothingLeft(r, bundle);
+});

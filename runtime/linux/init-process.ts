@@ -6,6 +6,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { kill, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair, strerror, SyscallError } from '../../native/libc';
 import { type ChildFd, spawnProcess, waitForChild } from '../../native/spawn';
+import { sendFds } from '../../native/terminal';
 import { RuntimeError } from '../errors';
 
 export interface SpawnInitOptions {
@@ -110,6 +111,12 @@ export class InitProcess {
   /** A mount that must be made from inside the container's PID namespace (proc). */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void {
     this.request(['mount', source, target, fstype, String(flags), data], target);
+  }
+
+  /** The pty slave becomes the process' controlling terminal and stdio. */
+  setConsole(slave: number): void {
+    sendFds(this.ctl, Buffer.from('console\0'), [slave]);
+    this.expect('ok', 'console');
   }
 
   chdir(dir: string): void {

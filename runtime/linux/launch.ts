@@ -9,6 +9,7 @@ import { RuntimeError } from '../errors';
 import type { NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
 import { currentHierarchies } from './cgroup-mount';
+import { setUpConsole } from './console';
 import { capabilityMasks, capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
 import { lookPath } from './lookpath';
@@ -29,6 +30,8 @@ export interface LaunchOptions {
 export interface Launched {
   init: InitProcess;
   ownPidNamespace: boolean;
+  /** With process.terminal: the pty master (the caller passes it on or proxies it). */
+  consoleMaster?: number;
 }
 
 /** fds the caller handed us for systemd socket activation (LISTEN_PID must be us, as runc checks). */
@@ -84,9 +87,6 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const proc = config.process;
   if (!proc) throw new RuntimeError('config.json: /process: required to create a container');
   if (!proc.args?.length) throw new RuntimeError('config.json: /process/args: at least one argument is required');
-  if (proc.terminal) {
-    throw new RuntimeError('config.json: /process/terminal: terminals are not supported by this version of mydocker-runtime');
-  }
   const namespaces = config.linux?.namespaces ?? [];
   const plan = planNamespaces(namespaces);
   const lastCap = capLastCap();
@@ -130,6 +130,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);
     enterRootfs(ctx);
     finishRootfs(config, plan.types.has('uts'));
+    const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize) : undefined;
     const cwd = proc.cwd;
     const program = lookPath(proc.args[0]!, env, cwd);
     init.exec({
@@ -147,7 +148,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       env,
     });
     init.close();
-    return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0 };
+    return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0, consoleMaster };
   } catch (err) {
     init?.destroy();
     throw err;

@@ -4,6 +4,7 @@ import { mkfifo } from '../../native/libc';
 import { loadBundle } from '../bundle';
 import { RuntimeError } from '../errors';
 import { checkId } from '../ids';
+import { sendConsole } from '../linux/console';
 import { launch, type Launched } from '../linux/launch';
 import { readProcStat } from '../state/status';
 import type { StoredState } from '../state/store';
@@ -17,6 +18,8 @@ export interface CreateOptions {
   preserveFds: number;
   noPivot: boolean;
   noNewKeyring: boolean;
+  /** A foreground `run` proxies the terminal itself: no --console-socket needed. */
+  keepConsole?: boolean;
 }
 
 export interface Created extends Launched {
@@ -52,8 +55,11 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
     throw new RuntimeError(`--preserve-fds: "${options.preserveFds}" is not a non-negative integer`);
   }
   const bundle = loadBundle(options.bundle);
-  if (options.consoleSocket && !bundle.config.process?.terminal) {
-    throw new RuntimeError('--console-socket: only for a process with "terminal": true');
+  const consoleSocket = options.consoleSocket ? path.resolve(options.consoleSocket) : undefined;
+  const terminal = bundle.config.process?.terminal ?? false;
+  if (consoleSocket && !terminal) throw new RuntimeError('--console-socket: only for a process with "terminal": true');
+  if (terminal && !consoleSocket && !options.keepConsole) {
+    throw new RuntimeError('process.terminal: a detached container with a terminal needs --console-socket to hand the pty to');
   }
   const store = storeOf(global);
   const lock = store.reserve(options.id);
@@ -84,8 +90,14 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
     };
     store.write(state);
     if (pidFile) writePidFile(pidFile, launched.init.pid);
+    if (consoleSocket && launched.consoleMaster !== undefined) {
+      sendConsole(consoleSocket, launched.consoleMaster);
+      fs.closeSync(launched.consoleMaster);
+      delete launched.consoleMaster;
+    }
     return { ...launched, state };
   } catch (err) {
+    if (launched?.consoleMaster !== undefined) fs.closeSync(launched.consoleMaster);
     launched?.init.destroy();
     store.remove(options.id);
     throw err;

@@ -1,6 +1,7 @@
 import os = require('node:os');
 import { kill as killPid } from '../../native/libc';
 import { RuntimeError } from '../errors';
+import { proxyConsole } from '../linux/console';
 import { log } from '../log';
 import { type CreateOptions, create } from './create';
 import { destroy, killAndWait } from './delete';
@@ -16,13 +17,16 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /** run: create + start; in the foreground waits and returns the container's exit status. */
 export async function run(global: GlobalOptions, options: RunOptions): Promise<number> {
-  const created = create(global, options);
+  const created = create(global, { ...options, keepConsole: !options.detach && !options.consoleSocket });
   const store = storeOf(global);
   // Watch for the exit before start: the program may finish at once.
   const exited = created.init.waitExit();
+  // The proxy gives the pty our window size: before start, so the program sees it at once.
+  const stopProxy = !options.detach && created.consoleMaster !== undefined ? proxyConsole(created.consoleMaster) : undefined;
   try {
     start(global, options.id);
   } catch (err) {
+    stopProxy?.();
     killAndWait(created.state);
     destroy(store, created.state);
     throw err;
@@ -33,6 +37,7 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   const status = await exited;
+  stopProxy?.();
   for (const signal of FORWARDED) process.off(signal, forward);
   const lock = store.lock(options.id);
   try {

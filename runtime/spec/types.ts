@@ -95,6 +95,59 @@ export interface Device {
   gid?: number;
 }
 
+export type SeccompAction =
+  | 'SCMP_ACT_KILL'
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_TRACE'
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_LOG'
+  | 'SCMP_ACT_NOTIFY';
+
+export type SeccompOperator =
+  | 'SCMP_CMP_NE'
+  | 'SCMP_CMP_LT'
+  | 'SCMP_CMP_LE'
+  | 'SCMP_CMP_EQ'
+  | 'SCMP_CMP_GE'
+  | 'SCMP_CMP_GT'
+  | 'SCMP_CMP_MASKED_EQ';
+
+export type SeccompFlag =
+  | 'SECCOMP_FILTER_FLAG_TSYNC'
+  | 'SECCOMP_FILTER_FLAG_LOG'
+  | 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'
+  | 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV';
+
+export interface LinuxSeccompArg {
+  index: number;
+  /** uint64: a JSON number (exact up to 2^53), or a bigint from a parser that keeps them */
+  value: number | bigint;
+  valueTwo?: number | bigint;
+  op: SeccompOperator;
+}
+
+export interface LinuxSyscall {
+  names: string[];
+  action: SeccompAction;
+  errnoRet?: number;
+  args?: LinuxSeccompArg[];
+}
+
+/** linux.seccomp (config-linux.md#seccomp) */
+export interface LinuxSeccomp {
+  defaultAction: SeccompAction;
+  defaultErrnoRet?: number;
+  /** SCMP_ARCH_* names */
+  architectures?: string[];
+  flags?: SeccompFlag[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: LinuxSyscall[];
+}
+
 export interface Linux {
   namespaces?: Namespace[];
   uidMappings?: IDMapping[];
@@ -104,7 +157,7 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   rootfsPropagation?: string;
-  seccomp?: Record<string, unknown>;
+  seccomp?: LinuxSeccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
