@@ -310,14 +310,14 @@ test('features: JSON with ociVersionMin and ociVersionMax (runtime-spec features
 // ------------------------------------------------------------------------------------------------
 // exec, ps, pause/resume, update (what the containerd shim and conmon call)
 
-test('exec: runs a command in a running container, passes its output and exit status', notYetInMydocker('issue 4: exec'), () => {
+test('exec: runs a command in a running container, passes its output and exit status', () => {
   const id = runDetached();
   const r = rt.run(['exec', id, 'sh', '-c', 'echo in the container; exit 5']);
   assert.equal(r.status, 5, explain(r));
   assert.equal(r.stdout, 'in the container\n');
 });
 
-test('exec: the process joins the container namespaces', notYetInMydocker('issue 4: exec'), () => {
+test('exec: the process joins the container namespaces', () => {
   const id = runDetached();
   const { pid } = rt.state(id);
   const r = rt.run(['exec', id, 'sh', '-c', 'for n in pid net mnt; do readlink /proc/self/ns/$n; done']);
@@ -326,7 +326,7 @@ test('exec: the process joins the container namespaces', notYetInMydocker('issue
   assert.deepEqual(r.stdout.trim().split('\n'), want);
 });
 
-test('exec --process FILE: process.json gives args, env and cwd (containerd and podman use it)', notYetInMydocker('issue 4: exec'), (t) => {
+test('exec --process FILE: process.json gives args, env and cwd (containerd and podman use it)', (t) => {
   const id = runDetached();
   const file = path.join(tmpdir(t), 'process.json');
   fs.writeFileSync(
@@ -344,7 +344,7 @@ test('exec --process FILE: process.json gives args, env and cwd (containerd and 
   assert.equal(r.stdout, 'hello from /tmp as 1000\n');
 });
 
-test('exec --detach --pid-file P: returns at once, the pid file holds the exec process pid', notYetInMydocker('issue 4: exec'), async (t) => {
+test('exec --detach --pid-file P: returns at once, the pid file holds the exec process pid', async (t) => {
   const id = runDetached();
   const pidFile = path.join(tmpdir(t), 'exec.pid');
   const r = rt.run(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { timeoutMs: 10000 });

@@ -86,6 +86,9 @@ const ScmpVersion = koffi.struct('scmp_version', { major: 'unsigned int', minor:
 const seccompVersion = lib.func('const scmp_version *seccomp_version(void)');
 const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const MFD_CLOEXEC = 1;
+const seccompSyscall = libc.func('long syscall(long nr, unsigned int op, unsigned int flags, void *args)');
+const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277, riscv64: 277, ppc64: 358, s390x: 348 };
+const SECCOMP_SET_MODE_FILTER = 1;
 
 function check(ret: number, call: string, target: string): number {
   if (ret < 0) throw new SeccompError(call, -ret, target);
@@ -108,6 +111,17 @@ export function archResolveName(name: string): number {
  */
 export function syscallResolveName(name: string, arch?: number): number {
   return (arch === undefined ? seccompSyscallResolveName(name) : seccompSyscallResolveNameArch(arch, name)) as number;
+}
+
+/**
+ * Whether the kernel takes these SECCOMP_FILTER_FLAG_* bits with SECCOMP_SET_MODE_FILTER, probed
+ * as libseccomp does: with no program, EFAULT means the flags passed the kernel's checks.
+ */
+export function filterFlagsSupported(flags: number): boolean {
+  const nr = SYS_SECCOMP[process.arch];
+  if (nr === undefined) return false;
+  const ret = Number(seccompSyscall(nr, SECCOMP_SET_MODE_FILTER, flags >>> 0, null));
+  return ret < 0 && koffi.errno() === os.constants.errno.EFAULT;
 }
 
 /** libseccomp's API level (1..6+): 5 = SCMP_ACT_NOTIFY supported, 6 = plus TSYNC with NOTIFY. */

@@ -8,6 +8,7 @@
  *   - mount a filesystem that must be mounted from inside the PID namespace (proc);
  *   - chdir (for --no-pivot, before the runtime moves the rootfs onto /);
  *   - "console": make the pty slave sent along (SCM_RIGHTS) its controlling terminal and stdio;
+ *   - "setns": join the namespace sent along (for `exec`: the container's mount namespace);
  *   - finally "exec": take on the process' identity (no_new_privs, seccomp, capabilities,
  *     uid/gid/groups, cwd, umask), answer "ready", block on the exec fifo until `start`
  *     writes a byte, and execve the user program.
@@ -22,6 +23,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,7 +120,8 @@ static void reset_signals(void) {
  * exec fields, in order:
  *  1 uid  2 gid  3 groups (comma list, may be empty)  4 umask (octal, "" = 022)  5 cwd
  *  6 no_new_privs (0/1)  7 bounding  8 effective  9 permitted  10 inheritable  11 ambient (hex masks,
- *  "" = leave all)  12 chroot "." first (0/1)  13 fifo fd  14 first fd to close (3 + preserved)
+ *  "" = leave all)  12 chroot "." first (0/1)  13 fifo fd (-1: exec at once, for `exec`)
+ *  14 first fd to close (3 + preserved)
  *  15 cap_last_cap read early (the runtime passes it: /proc may be masked later)
  *  16 executable path  17 argc  then argv...  then envc  then env...
  */
@@ -189,23 +192,49 @@ static void do_exec(int n) {
 		int fl = fcntl(fd, F_GETFL);
 		if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
-	reply("ready");
-	close(ctl);
-
-	/* Blocks until `start` writes a byte into the exec fifo. */
-	char byte;
-	ssize_t r;
-	do r = read(fifo, &byte, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1) _exit(122);
-	close(fifo);
+	if (fifo >= 0) {
+		/* create: tell the runtime we are ready, then block until `start` writes a byte into the exec fifo. */
+		reply("ready");
+		close(ctl);
+		ctl = -1;
+		char byte;
+		ssize_t r;
+		do r = read(fifo, &byte, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1) _exit(122);
+		close(fifo);
+	}
+	/* exec (no fifo): the control socket is close-on-exec, so the runtime reads EOF on success. */
 	reset_signals();
 
 	if (nnp) load_filter();
 	execve(path, argv, envp);
 	int err = errno;
+	if (ctl >= 0) fail(err, "execve");
 	dprintf(2, "mydocker-runtime: exec %s: %s\n", path, strerror(err));
 	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Joins the namespace of the fd sent along (exec: the container's mount namespace). */
+static void join_namespace(const char *type) {
+	if (passed_fd < 0) {
+		reply_errno(EBADF, "setns fd");
+		return;
+	}
+	int nstype = atoi(type);
+	int rc = setns(passed_fd, nstype);
+	int err = errno;
+	close(passed_fd);
+	passed_fd = -1;
+	if (rc < 0) {
+		reply_errno(err, "setns");
+		return;
+	}
+	if (chdir("/") < 0) {
+		reply_errno(errno, "chdir /");
+		return;
+	}
+	reply("ok");
 }
 
 /*
@@ -306,6 +335,8 @@ int main(int argc, char **argv) {
 			memcpy(filter.filter, msg + off, len);
 			have_filter = 1;
 			reply("ok");
+		} else if (strcmp(cmd, "setns") == 0 && count >= 2) {
+			join_namespace(fields[1]);
 		} else if (strcmp(cmd, "console") == 0) {
 			set_console();
 		} else if (strcmp(cmd, "exec") == 0) {

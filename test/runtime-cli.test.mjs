@@ -93,3 +93,21 @@ test('list: runc-like table columns and an empty json list is null', () => {
   assert.equal(listText([s], 'table', true), 'x\n');
   assert.deepEqual(JSON.parse(listText([s], 'json', false)), [s]);
 });
+
+test('exec: options before the id are ours, everything after the id is the command', () => {
+  const p = parseCommandLine(['exec', '-e', 'A=1', '--env', 'B=2', '-u', '1000:1000', '--cap', 'CAP_KILL', 'c', 'sh', '-c', 'echo -e x', '--tty']);
+  assert.equal(p.values.id, 'c');
+  assert.deepEqual(p.lists.command, ['sh', '-c', 'echo -e x', '--tty']);
+  assert.deepEqual(p.lists.env, ['A=1', 'B=2']);
+  assert.deepEqual(p.lists.cap, ['CAP_KILL']);
+  assert.equal(p.values.user, '1000:1000');
+  assert.equal(p.values.tty, false);
+  const shim = parseCommandLine(['--root', '/r', 'exec', '--process', '/tmp/p.json', '--detach', '--pid-file', '/tmp/e.pid', 'c']);
+  assert.deepEqual([shim.values.process, shim.values.detach, shim.values['pid-file'], shim.lists.command], ['/tmp/p.json', true, '/tmp/e.pid', []]);
+});
+
+test('--no-pivot, --no-new-keyring and --no-new-privs are flags, not negations', () => {
+  const c = parseCommandLine(['create', '--no-pivot', '--no-new-keyring', 'c']);
+  assert.deepEqual([c.values['no-pivot'], c.values['no-new-keyring']], [true, true]);
+  assert.equal(parseCommandLine(['exec', '--no-new-privs', 'c', 'true']).values['no-new-privs'], true);
+});

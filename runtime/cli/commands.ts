@@ -8,12 +8,16 @@ export interface OptionSpec {
   type: 'string' | 'boolean' | 'number';
   default?: string | boolean | number;
   choices?: string[];
+  /** May be given several times (the value is then a list). */
+  multiple?: boolean;
   describe: string;
 }
 
 export interface PositionalSpec {
   name: string;
   required: boolean;
+  /** Takes all remaining arguments, options included (exec's command line). */
+  variadic?: boolean;
   describe: string;
 }
 
@@ -88,6 +92,27 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   { name: 'features', describe: 'print the features document (JSON)', positionals: [], options: [] },
+  {
+    name: 'exec',
+    describe: 'run a new process in a running container; exit with its status unless --detach',
+    positionals: [ID, { name: 'command', required: false, variadic: true, describe: 'the command and its arguments' }],
+    options: [
+      { name: 'process', alias: 'p', type: 'string', describe: 'process.json with the whole process (replaces the command and the flags below)' },
+      { name: 'detach', alias: 'd', type: 'boolean', default: false, describe: 'do not wait for the process' },
+      { name: 'pid-file', type: 'string', describe: 'file to write the process id to' },
+      { name: 'tty', alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal' },
+      { name: 'console-socket', type: 'string', describe: 'AF_UNIX socket that receives the pty master' },
+      { name: 'cwd', type: 'string', describe: 'working directory in the container' },
+      { name: 'env', alias: 'e', type: 'string', multiple: true, describe: 'add KEY=VALUE to the environment' },
+      { name: 'user', alias: 'u', type: 'string', describe: 'UID[:GID] to run as' },
+      { name: 'additional-gids', alias: 'g', type: 'string', multiple: true, describe: 'an additional group id' },
+      { name: 'cap', alias: 'c', type: 'string', multiple: true, describe: 'add a capability (e.g. CAP_NET_ADMIN)' },
+      { name: 'no-new-privs', type: 'boolean', default: false, describe: 'set no_new_privs' },
+      { name: 'preserve-fds', type: 'number', default: 0, describe: 'pass this many extra fds (3, 4, ...) to the process' },
+      { name: 'process-label', type: 'string', describe: 'SELinux label (not available here: refused)' },
+      { name: 'apparmor', type: 'string', describe: 'AppArmor profile (not available here: refused)' },
+    ],
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

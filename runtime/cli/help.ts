@@ -9,6 +9,7 @@ function yargsOption(o: OptionSpec): Options {
     ...(o.alias ? { alias: o.alias } : {}),
     ...(o.default !== undefined ? { default: o.default } : {}),
     ...(o.choices ? { choices: o.choices } : {}),
+    ...(o.multiple ? { array: true } : {}),
   };
 }
 
@@ -23,7 +24,7 @@ export function showHelp(args: readonly string[]): void {
     .wrap(100);
   for (const o of GLOBAL_OPTIONS) parser = parser.option(o.name, yargsOption(o));
   for (const c of COMMANDS) {
-    const usage = [c.name, ...c.positionals.map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`))].join(' ');
+    const usage = [c.name, ...c.positionals.map((p) => (p.variadic ? `[${p.name}..]` : p.required ? `<${p.name}>` : `[${p.name}]`))].join(' ');
     parser = parser.command([usage, ...(c.aliases ?? [])], c.describe, (y) => {
       for (const p of c.positionals) y.positional(p.name, { type: 'string', describe: p.describe });
       for (const o of c.options) y.option(o.name, yargsOption(o));

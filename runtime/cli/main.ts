@@ -1,7 +1,8 @@
 // mydocker-runtime's command line: the runc CLI that containerd, podman and docker drive.
 // Thin: parse, call the typed operation, print, exit.
 import fs = require('node:fs');
-import { messageOf } from '../errors';
+import { messageOf, RuntimeError } from '../errors';
+import { exec, type ExecOptions } from '../operations/exec';
 import { configureLog, log } from '../log';
 import { create, type CreateOptions } from '../operations/create';
 import { deleteContainer } from '../operations/delete';
@@ -34,7 +35,29 @@ function createOptions(v: Values): CreateOptions {
   };
 }
 
-async function dispatch(name: string, v: Values, global: GlobalOptions): Promise<number> {
+function execOptions(v: Values, lists: Record<string, string[]>): ExecOptions {
+  for (const flag of ['process-label', 'apparmor']) {
+    if (v[flag] !== undefined) throw new RuntimeError(`--${flag}: not available on this host (no SELinux/AppArmor support)`);
+  }
+  return {
+    id: String(v.id),
+    command: lists.command ?? [],
+    processFile: v.process as string | undefined,
+    detach: Boolean(v.detach),
+    pidFile: v['pid-file'] as string | undefined,
+    tty: Boolean(v.tty),
+    consoleSocket: v['console-socket'] as string | undefined,
+    cwd: v.cwd as string | undefined,
+    env: lists.env ?? [],
+    user: v.user as string | undefined,
+    additionalGids: lists['additional-gids'] ?? [],
+    caps: lists.cap ?? [],
+    noNewPrivs: Boolean(v['no-new-privs']),
+    preserveFds: Number(v['preserve-fds']),
+  };
+}
+
+async function dispatch(name: string, v: Values, lists: Record<string, string[]>, global: GlobalOptions): Promise<number> {
   const id = String(v.id);
   switch (name) {
     case 'create':
@@ -60,6 +83,8 @@ async function dispatch(name: string, v: Values, global: GlobalOptions): Promise
     case 'spec':
       writeSpec(String(v.bundle), Boolean(v.rootless));
       return 0;
+    case 'exec':
+      return exec(global, execOptions(v, lists));
     case 'features':
       out(`${JSON.stringify(features(), null, 2)}\n`);
       return 0;
@@ -84,7 +109,7 @@ export async function main(args: string[]): Promise<number> {
     logFile = v.log as string | undefined;
     configureLog({ file: logFile, format: v['log-format'] === 'json' ? 'json' : 'text', debug: Boolean(v.debug) });
     const global: GlobalOptions = { root: String(v.root), systemdCgroup: Boolean(v['systemd-cgroup']), rootless: String(v.rootless) };
-    return await dispatch(parsed.command.name, v, global);
+    return await dispatch(parsed.command.name, v, parsed.lists, global);
   } catch (err) {
     const message = messageOf(err);
     fs.writeSync(2, `${message}\n`);

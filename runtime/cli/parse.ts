@@ -11,16 +11,28 @@ export interface ParsedCommandLine {
   command: CommandSpec;
   /** Global and command options by their long names, and positionals by name. */
   values: Values;
+  /** Options given several times, and the variadic positional, as lists. */
+  lists: Record<string, string[]>;
 }
 
 function parserOptions(options: readonly OptionSpec[]): yargsParser.Options {
-  const spec: yargsParser.Options = { string: [], boolean: [], number: [], alias: {}, default: {} };
+  const spec: yargsParser.Options = { string: [], boolean: [], number: [], array: [], alias: {}, default: {} };
   for (const o of options) {
     spec[o.type]!.push(o.name);
+    if (o.multiple) (spec.array as string[]).push(o.name);
     if (o.alias) spec.alias![o.name] = [o.alias];
     if (o.default !== undefined) spec.default![o.name] = o.default;
   }
-  spec.configuration = { 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false };
+  spec.configuration = {
+    'camel-case-expansion': false,
+    'dot-notation': false,
+    'parse-numbers': false,
+    'parse-positional-numbers': false,
+    // -e A=1 -e B=2: one value per flag (a greedy array would swallow the id and the command)
+    'greedy-arrays': false,
+    // --no-pivot, --no-new-keyring, --no-new-privs are flags of their own, not negations
+    'boolean-negation': false,
+  };
   return spec;
 }
 
@@ -31,7 +43,7 @@ function check(options: readonly OptionSpec[], argv: yargsParser.Arguments, wher
   }
   for (const o of options) {
     const value = argv[o.name];
-    if (Array.isArray(value)) throw new RuntimeError(`--${o.name} given more than once${where}`);
+    if (Array.isArray(value) && !o.multiple) throw new RuntimeError(`--${o.name} given more than once${where}`);
     if (o.type === 'number' && value !== undefined && !Number.isFinite(value)) {
       throw new RuntimeError(`--${o.name}: "${value}" is not a number`);
     }
@@ -55,7 +67,11 @@ export function parseCommandLine(args: readonly string[]): ParsedCommandLine | u
   const own = new Set(command.options.map((o) => o.name));
   const globalsHere = GLOBAL_OPTIONS.filter((o) => !own.has(o.name));
   const options = [...globalsHere, ...command.options];
-  const argv = yargsParser(rest, parserOptions(options));
+  // A variadic positional (exec's command) ends option parsing: what follows is the command's.
+  const variadic = command.positionals.some((p) => p.variadic);
+  const spec = parserOptions(options);
+  if (variadic) spec.configuration = { ...spec.configuration, 'halt-at-non-option': true };
+  const argv = yargsParser(rest, spec);
   if (argv.error) throw new RuntimeError(`${command.name}: ${argv.error.message}`);
   // Global options may come before the command (as containerd and podman pass them) or after it.
   for (const o of globalsHere) {
@@ -64,14 +80,17 @@ export function parseCommandLine(args: readonly string[]): ParsedCommandLine | u
   const where = ` for "${command.name}"`;
   check(options, argv, where);
   const values: Values = {};
-  for (const o of options) values[o.name] = argv[o.name] as Values[string];
+  for (const o of options) if (!o.multiple) values[o.name] = argv[o.name] as Values[string];
   const positionals = argv._.map(String);
-  if (positionals.length > command.positionals.length) {
+  if (!variadic && positionals.length > command.positionals.length) {
     throw new RuntimeError(`${command.name}: unexpected argument "${positionals[command.positionals.length]}"`);
   }
+  const lists: Record<string, string[]> = {};
   command.positionals.forEach((p, i) => {
     if (positionals[i] === undefined && p.required) throw new RuntimeError(`${command.name}: missing <${p.name}> argument`);
-    values[p.name] = positionals[i];
+    if (p.variadic) lists[p.name] = positionals.slice(i);
+    else values[p.name] = positionals[i];
   });
-  return { command, values };
+  for (const o of options) if (o.multiple) lists[o.name] = ([] as unknown[]).concat(argv[o.name] ?? []).map(String);
+  return { command, values, lists };
 }

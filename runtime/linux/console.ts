@@ -8,8 +8,11 @@ import { RuntimeError } from '../errors';
 import type { Process } from '../spec/types';
 import type { InitProcess } from './init-process';
 
-/** Inside the container's root (after pivot_root). Returns the pty master. */
-export function setUpConsole(init: InitProcess, size: Process['consoleSize']): number {
+/**
+ * Inside the container's root (after pivot_root). Returns the pty master. The container's
+ * init also gets the pty as /dev/console; an exec'd process does not change the container's mounts.
+ */
+export function setUpConsole(init: InitProcess, size: Process['consoleSize'], devConsole: boolean): number {
   let pty;
   try {
     pty = openPty('/dev/ptmx');
@@ -18,8 +21,10 @@ export function setUpConsole(init: InitProcess, size: Process['consoleSize']): n
   }
   try {
     if (size) setWindowSize(pty.master, size.height, size.width);
-    if (!fs.existsSync('/dev/console')) fs.writeFileSync('/dev/console', '', { mode: 0o600 });
-    mount(pty.slavePath, '/dev/console', null, MS.BIND, null);
+    if (devConsole) {
+      if (!fs.existsSync('/dev/console')) fs.writeFileSync('/dev/console', '', { mode: 0o600 });
+      mount(pty.slavePath, '/dev/console', null, MS.BIND, null);
+    }
     init.setConsole(pty.slave);
     return pty.master;
   } catch (err) {

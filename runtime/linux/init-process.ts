@@ -14,8 +14,8 @@ export interface SpawnInitOptions {
   stdio: [ChildFd, ChildFd, ChildFd];
   /** Parent fds handed to the container as 3, 4, ... (--preserve-fds and LISTEN_FDS). */
   preservedFds: number[];
-  /** The exec fifo, opened read-write; it lands right after the preserved fds. */
-  fifoFd: number;
+  /** The exec fifo, opened read-write (create only); it lands right after the preserved fds. */
+  fifoFd?: number;
 }
 
 export interface Capabilities {
@@ -37,6 +37,8 @@ export interface ExecPlan {
   capabilities?: Capabilities;
   /** --no-pivot: chroot(".") into the moved rootfs first. */
   chrootDot: boolean;
+  /** create: block on the exec fifo until `start`; exec: run the program at once. */
+  waitForStart: boolean;
   capLastCap: number;
   path: string;
   args: string[];
@@ -68,7 +70,7 @@ export class InitProcess {
         path: helperPath(),
         args: ['mydocker-init', String(ctlChildFd)],
         env: [],
-        fds: [...options.stdio, ...options.preservedFds, options.fifoFd, childEnd],
+        fds: [...options.stdio, ...options.preservedFds, options.fifoFd ?? 'devnull', childEnd],
         cwd: '/',
       });
     } catch (err) {
@@ -103,6 +105,7 @@ export class InitProcess {
     }
     const text = this.reply.subarray(0, n).toString();
     if (text === want) return;
+    if (n === 0) throw new RuntimeError(`container init exited during ${what}`);
     const m = /^err (\d+) (.*)$/.exec(text);
     if (m) throw new SyscallError(m[2]!, Number(m[1]), what);
     throw new RuntimeError(`container init exited during ${what}`);
@@ -111,6 +114,12 @@ export class InitProcess {
   /** A mount that must be made from inside the container's PID namespace (proc). */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void {
     this.request(['mount', source, target, fstype, String(flags), data], target);
+  }
+
+  /** Joins the namespace behind `fd` (a CLONE_NEW* type): exec enters the container's mount namespace so. */
+  joinNamespace(fd: number, nstype: number): void {
+    sendFds(this.ctl, Buffer.from(`setns\0${nstype}\0`), [fd]);
+    this.expect('ok', 'setns');
   }
 
   /** The pty slave becomes the process' controlling terminal and stdio. */
@@ -146,7 +155,7 @@ export class InitProcess {
       hex(caps?.inheritable),
       hex(caps?.ambient),
       plan.chrootDot ? '1' : '0',
-      String(this.fifoChildFd),
+      plan.waitForStart ? String(this.fifoChildFd) : '-1',
       String(this.firstClosedFd),
       String(plan.capLastCap),
       plan.path,
@@ -156,7 +165,8 @@ export class InitProcess {
       ...plan.env,
     ];
     try {
-      this.request(fields, 'exec setup', 'ready');
+      // create: "ready" once blocked on the fifo; exec: EOF, when execve closed the socket.
+      this.request(fields, 'exec setup', plan.waitForStart ? 'ready' : '');
     } catch (err) {
       if (err instanceof SyscallError) {
         const detail = err.syscall === 'chdir to cwd' ? `chdir to cwd ("${plan.cwd}") set in config.json failed` : err.syscall;

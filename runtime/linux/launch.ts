@@ -4,18 +4,16 @@
 // calls there: async fs work would run on threads still in the host's mount namespace).
 import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
-import type { ChildFd } from '../../native/spawn';
 import { RuntimeError } from '../errors';
 import type { NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
 import { currentHierarchies } from './cgroup-mount';
 import { setUpConsole } from './console';
-import { capabilityMasks, capLastCap } from './capabilities';
+import { capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
-import { lookPath } from './lookpath';
 import { hasHooks, hookState, runHooks } from './hooks';
 import { enterNamespaces, enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
-import { applyRlimits, callerNofile, resolveRlimits } from './rlimits';
+import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
 export interface LaunchOptions {
@@ -32,13 +30,6 @@ export interface Launched {
   ownPidNamespace: boolean;
   /** With process.terminal: the pty master (the caller passes it on or proxies it). */
   consoleMaster?: number;
-}
-
-/** fds the caller handed us for systemd socket activation (LISTEN_PID must be us, as runc checks). */
-function socketActivationFds(): number {
-  if (process.env.LISTEN_PID !== String(process.pid)) return 0;
-  const n = Number(process.env.LISTEN_FDS ?? 0);
-  return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
 /**
@@ -65,23 +56,6 @@ function runCreateHooks(bundle: Bundle, id: string, pid: number, types: Set<Name
   }
 }
 
-function setOomScoreAdj(pid: number, value: number): void {
-  try {
-    fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
-  } catch (err) {
-    throw new RuntimeError(`process.oomScoreAdj: cannot set ${value}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-}
-
-function stdioFd(fd: number): ChildFd {
-  try {
-    fs.fstatSync(fd);
-    return fd;
-  } catch {
-    return 'devnull';
-  }
-}
-
 export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const { config } = bundle;
   const proc = config.process;
@@ -90,21 +64,9 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const namespaces = config.linux?.namespaces ?? [];
   const plan = planNamespaces(namespaces);
   const lastCap = capLastCap();
-  const capabilities = capabilityMasks(proc.capabilities, lastCap);
-  const listenFds = socketActivationFds();
-  const preserved = Array.from({ length: listenFds + options.preserveFds }, (_, i) => 3 + i);
-  for (const fd of preserved) {
-    try {
-      fs.fstatSync(fd);
-    } catch {
-      throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`);
-    }
-  }
-  const env = [...(proc.env ?? [])];
-  if (listenFds > 0) env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
-  const rlimits = resolveRlimits(proc.rlimits);
-  const nofile = callerNofile();
-  if (nofile && !rlimits.some((r) => r.type === 'RLIMIT_NOFILE')) rlimits.unshift(nofile);
+  const passed = passedFds(options.preserveFds);
+  const env = [...(proc.env ?? []), ...passed.env];
+  const rlimits = processRlimits(proc);
   const originalCwd = process.cwd();
   const cgroups = currentHierarchies();
 
@@ -113,10 +75,9 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const host = enterNamespaces(plan, namespaces);
   let init: InitProcess | undefined;
   try {
-    init = InitProcess.spawn({ stdio: [stdioFd(0), stdioFd(1), stdioFd(2)], preservedFds: preserved, fifoFd });
+    init = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds, fifoFd });
     host.restoreForChildren();
-    applyRlimits(init.pid, rlimits);
-    if (proc.oomScoreAdj !== undefined) setOomScoreAdj(init.pid, proc.oomScoreAdj);
+    applyProcessLimits(init.pid, proc, rlimits);
     const ctx = {
       rootfs: bundle.rootfs,
       bundle: bundle.dir,
@@ -130,23 +91,8 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);
     enterRootfs(ctx);
     finishRootfs(config, plan.types.has('uts'));
-    const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize) : undefined;
-    const cwd = proc.cwd;
-    const program = lookPath(proc.args[0]!, env, cwd);
-    init.exec({
-      uid: proc.user.uid,
-      gid: proc.user.gid,
-      groups: proc.user.additionalGids ?? [],
-      umask: proc.user.umask,
-      cwd,
-      noNewPrivileges: proc.noNewPrivileges ?? false,
-      capabilities,
-      chrootDot: options.noPivot,
-      capLastCap: lastCap,
-      path: program,
-      args: proc.args,
-      env,
-    });
+    const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize, true) : undefined;
+    init.exec(execPlanFor(proc, env, lastCap, { chrootDot: options.noPivot, waitForStart: true }));
     init.close();
     return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0, consoleMaster };
   } catch (err) {

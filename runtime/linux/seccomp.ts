@@ -141,6 +141,11 @@ interface Rule {
   conds: Cond[];
 }
 
+/** table[key] for the table's own keys only (not "constructor", "__proto__", ...). */
+function own<T>(table: Record<string, T>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return `"${value}"`;
   if (typeof value === 'bigint') return String(value);
@@ -148,7 +153,7 @@ function describe(value: unknown): string {
 }
 
 function actionValue(name: unknown, errnoRet: unknown, field: string, errnoField: string): number {
-  const def = typeof name === 'string' ? ACTIONS[name] : undefined;
+  const def = own(ACTIONS, name);
   if (!def) throw new ConfigError(`${field}: unknown action ${describe(name)}`);
   if (errnoRet === undefined || errnoRet === null) return def.errno ? (def.base | EPERM) >>> 0 : def.base;
   if (!def.errno) throw new ConfigError(`${errnoField}: ${String(name)} does not take an errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)`);
@@ -174,7 +179,7 @@ function condition(arg: LinuxSeccompArg, field: string): Cond {
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= MAX_ARGS) {
     throw new ConfigError(`${field}.index: ${describe(index)} is not a syscall argument index (0 to ${MAX_ARGS - 1})`);
   }
-  const op = typeof arg.op === 'string' ? OPERATORS[arg.op] : undefined;
+  const op = own(OPERATORS, arg.op);
   if (op === undefined) throw new ConfigError(`${field}.op: unknown operator ${describe(arg.op)}`);
   return {
     arg: index,
@@ -213,7 +218,7 @@ function parseArches(seccomp: LinuxSeccomp): { field: string; oci: string; name:
   if (!Array.isArray(arches)) throw new ConfigError('linux.seccomp.architectures: not an array');
   return arches.map((oci: unknown, i) => {
     const field = `linux.seccomp.architectures[${i}]`;
-    const name = typeof oci === 'string' ? ARCHES[oci] : undefined;
+    const name = own(ARCHES, oci);
     if (!name) throw new ConfigError(`${field}: unknown architecture ${describe(oci)}`);
     return { field, oci: oci as string, name };
   });
@@ -361,11 +366,57 @@ function flagSupported(filter: Libseccomp.Filter, attr: number): boolean {
   return filter.trySetAttr(attr, 1) === 0;
 }
 
+function waitKillableSupported(): boolean {
+  // libseccomp 2.5 has no attribute for it: ask the kernel (it needs NEW_LISTENER with it)
+  return lib().filterFlagsSupported(SECCOMP_FILTER_FLAG.NEW_LISTENER | SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV);
+}
+
+const KNOWN_FLAGS = [
+  'SECCOMP_FILTER_FLAG_TSYNC',
+  'SECCOMP_FILTER_FLAG_LOG',
+  'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+  'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+] as const;
+
+/** linux.seccomp of the features document (features-linux.md), as this build and host support it. */
+export function seccompFeatures(): {
+  enabled: boolean;
+  actions: string[];
+  operators: string[];
+  archs: string[];
+  knownFlags: string[];
+  supportedFlags: string[];
+} {
+  const ls = lib();
+  const filter = ls.Filter.create(0x7fff0000, 'SCMP_ACT_ALLOW');
+  let supportedFlags: string[];
+  try {
+    supportedFlags = KNOWN_FLAGS.filter((flag) => {
+      if (flag === 'SECCOMP_FILTER_FLAG_LOG') return flagSupported(filter, ls.ATTR.CTL_LOG);
+      if (flag === 'SECCOMP_FILTER_FLAG_SPEC_ALLOW') return flagSupported(filter, ls.ATTR.CTL_SSB);
+      if (flag === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV') return waitKillableSupported();
+      return true;
+    });
+  } finally {
+    filter.release();
+  }
+  return {
+    enabled: true,
+    actions: Object.keys(ACTIONS).sort(),
+    operators: Object.keys(OPERATORS).sort(),
+    archs: Object.keys(ARCHES)
+      .filter((oci) => ls.archResolveName(ARCHES[oci]!) !== 0)
+      .sort(),
+    knownFlags: [...KNOWN_FLAGS],
+    supportedFlags,
+  };
+}
+
 export interface CompileOptions {
   /**
    * A directory only root can write to (e.g. under the runtime's --root): compiled programs are
-   * kept there, named by a SHA-256 of the profile, libseccomp's version and API level, the kernel
-   * release and the architecture. Best effort: a cache that cannot be read or written is skipped.
+   * kept there, one file per distinct profile (with libseccomp's version, the kernel release and
+   * the architecture). Best effort: a cache that cannot be read or written is skipped.
    */
   cacheDir?: string;
 }
@@ -377,11 +428,12 @@ export interface CompileOptions {
 export function compileSeccomp(seccomp: LinuxSeccomp, options: CompileOptions = {}): CompiledSeccomp {
   const { cacheDir } = options;
   if (!cacheDir) return compile(seccomp);
-  const file = path.join(cacheDir, `${cacheKey(seccomp)}.bpf`);
-  const cached = readCache(file);
+  const key = cacheKey(seccomp);
+  const file = path.join(cacheDir, fileName(key));
+  const cached = readCache(file, key);
   if (cached) return cached;
   const compiled = compile(seccomp);
-  writeCache(cacheDir, file, compiled);
+  writeCache(cacheDir, file, key, compiled);
   return compiled;
 }
 
@@ -422,7 +474,15 @@ function compile(seccomp: LinuxSeccomp): CompiledSeccomp {
       if (token === 0) {
         throw new ConfigError(`${field}: architecture ${oci} is not supported by libseccomp ${ls.version()}`);
       }
-      wrap(field, () => filter.addArch(token, oci));
+      try {
+        filter.addArch(token, oci);
+      } catch (err) {
+        // libseccomp keeps one byte order per filter (s390x, ppc64 and mips are big-endian)
+        if ((err as { errno?: number }).errno === os.constants.errno.EDOM) {
+          throw new ConfigError(`${field}: ${oci} cannot share a filter with the native architecture (another byte order)`);
+        }
+        throw wrapped(field, err);
+      }
       return { token };
     });
 
@@ -445,6 +505,7 @@ function compile(seccomp: LinuxSeccomp): CompiledSeccomp {
             break;
           case 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV':
             if (!notify) throw new ConfigError(`${field}: ${flag} needs a syscall with the SCMP_ACT_NOTIFY action`);
+            if (!waitKillableSupported()) throw new ConfigError(`${field}: ${flag} is not supported by this kernel (Linux >= 5.19)`);
             flags |= SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV;
             break;
           default:
@@ -494,53 +555,77 @@ function wrap<T>(field: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ConfigError || !(err instanceof Error) || err.name !== 'SeccompError') throw err;
-    throw new ConfigError(`${field}: ${err.message}`);
+    throw wrapped(field, err);
   }
 }
 
-// ---------------------------------------------------------------- the cache
-
-const CACHE_MAGIC = 0x43534d4d; // "MMSC"
-const CACHE_FORMAT = 1;
-const CACHE_HEADER = 16; // magic, format, flags, notify (u32 LE), then the program
-
-function cacheKey(seccomp: LinuxSeccomp): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const crypto = require('node:crypto') as typeof import('node:crypto');
-  const ls = lib();
-  const text = JSON.stringify(
-    [CACHE_FORMAT, ls.version(), ls.apiLevel(), os.release(), process.arch, seccomp],
-    (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value),
-  );
-  return crypto.createHash('sha256').update(text).digest('hex');
+function wrapped(field: string, err: unknown): unknown {
+  if (err instanceof Error && err.name === 'SeccompError') return new ConfigError(`${field}: ${err.message}`);
+  return err;
 }
 
-function readCache(file: string): CompiledSeccomp | undefined {
+// ---------------------------------------------------------------- the cache
+// A file per profile, named by a cheap hash of its key (the profile's JSON, libseccomp's version,
+// the kernel release, the architecture); the file holds the key itself, compared byte for byte
+// when read, so a hash collision is a miss, never another profile's program. (node:crypto would
+// cost ~10 ms to load: more than compiling.)
+
+const CACHE_MAGIC = 0x43534d4d; // "MMSC"
+const CACHE_FORMAT = 2;
+const CACHE_HEADER = 24; // magic, format, flags, notify, key length, program length (u32 LE)
+
+function cacheKey(seccomp: LinuxSeccomp): Buffer {
+  const text = JSON.stringify(
+    [CACHE_FORMAT, lib().version(), os.release(), process.arch, seccomp],
+    (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value),
+  );
+  return Buffer.from(text);
+}
+
+/** Two 32-bit FNV-1a hashes (different offset bases), as 16 hex digits. */
+function fileName(key: Buffer): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < key.length; i++) {
+    a = Math.imul(a ^ key[i]!, 0x01000193);
+    b = Math.imul(b ^ key[i]!, 0x01000193);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}.bpf`;
+}
+
+function readCache(file: string, key: Buffer): CompiledSeccomp | undefined {
   let data: Buffer;
   try {
     data = fs.readFileSync(file);
   } catch {
     return undefined;
   }
-  const length = data.length - CACHE_HEADER;
-  if (length <= 0 || length % 8 !== 0 || data.readUInt32LE(0) !== CACHE_MAGIC || data.readUInt32LE(4) !== CACHE_FORMAT) {
-    log('debug', `seccomp: ignoring damaged cache file ${file}`);
+  if (data.length < CACHE_HEADER || data.readUInt32LE(0) !== CACHE_MAGIC || data.readUInt32LE(4) !== CACHE_FORMAT) return undefined;
+  const keyLength = data.readUInt32LE(16);
+  const programLength = data.readUInt32LE(20);
+  if (
+    programLength === 0 ||
+    programLength % 8 !== 0 ||
+    data.length !== CACHE_HEADER + keyLength + programLength ||
+    !data.subarray(CACHE_HEADER, CACHE_HEADER + keyLength).equals(key)
+  ) {
     return undefined;
   }
-  return { program: data.subarray(CACHE_HEADER), flags: data.readUInt32LE(8), notify: data.readUInt32LE(12) === 1 };
+  return { program: data.subarray(CACHE_HEADER + keyLength), flags: data.readUInt32LE(8), notify: data.readUInt32LE(12) === 1 };
 }
 
-function writeCache(dir: string, file: string, compiled: CompiledSeccomp): void {
+function writeCache(dir: string, file: string, key: Buffer, compiled: CompiledSeccomp): void {
   const header = Buffer.alloc(CACHE_HEADER);
   header.writeUInt32LE(CACHE_MAGIC, 0);
   header.writeUInt32LE(CACHE_FORMAT, 4);
   header.writeUInt32LE(compiled.flags, 8);
   header.writeUInt32LE(compiled.notify ? 1 : 0, 12);
+  header.writeUInt32LE(key.length, 16);
+  header.writeUInt32LE(compiled.program.length, 20);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, Buffer.concat([header, compiled.program]), { mode: 0o600 });
+    fs.writeFileSync(tmp, Buffer.concat([header, key, compiled.program]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch (err) {
     log('debug', `seccomp: cannot cache the compiled program in ${dir}: ${(err as Error).message}`);

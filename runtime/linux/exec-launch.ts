@@ -1,0 +1,70 @@
+// exec: a new process in a running container. The runtime joins the container's namespaces
+// on its main thread (the PID namespace for its children), spawns the init helper into them,
+// hands it the container's mount namespace (the helper binary lives outside it), and sends the
+// process' identity; the helper then execs at once.
+import fs = require('node:fs');
+import { CLONE } from '../../native/libc';
+import type { NamespaceType, Process } from '../spec/types';
+import { capLastCap } from './capabilities';
+import { setUpConsole } from './console';
+import { InitProcess } from './init-process';
+import { enterNamespacesOf, HostNamespaces } from './namespaces';
+import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
+
+export interface ExecLaunchOptions {
+  /** The container's init, whose namespaces the process joins. */
+  initPid: number;
+  process: Process;
+  preserveFds: number;
+}
+
+export interface ExecLaunched {
+  process: InitProcess;
+  consoleMaster?: number;
+}
+
+/**
+ * Joined on our main thread: every namespace but mount and time, which the helper joins itself
+ * (setns into a time namespace needs a single-threaded process), and user (not supported yet).
+ */
+const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'pid', 'cgroup'];
+
+export function launchExec(options: ExecLaunchOptions): ExecLaunched {
+  const proc = options.process;
+  const lastCap = capLastCap();
+  const passed = passedFds(options.preserveFds);
+  const env = [...(proc.env ?? []), ...passed.env];
+  const rlimits = processRlimits(proc);
+  const originalCwd = process.cwd();
+  const host = new HostNamespaces([...JOINED, 'mount']);
+  const mountNs = fs.openSync(`/proc/${options.initPid}/ns/mnt`, fs.constants.O_RDONLY);
+  const timeNs = fs.openSync(`/proc/${options.initPid}/ns/time`, fs.constants.O_RDONLY);
+  let child: InitProcess | undefined;
+  try {
+    enterNamespacesOf(options.initPid, JOINED);
+    child = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds });
+    child.joinNamespace(timeNs, CLONE.NEWTIME);
+    child.joinNamespace(mountNs, CLONE.NEWNS);
+    applyProcessLimits(child.pid, proc, rlimits);
+    // Into the container's root ourselves: the program is looked up there, the pty comes from its devpts.
+    enterNamespacesOf(options.initPid, ['mount']);
+    const consoleMaster = proc.terminal ? setUpConsole(child, proc.consoleSize, false) : undefined;
+    try {
+      child.exec(execPlanFor(proc, env, lastCap, { chrootDot: false, waitForStart: false }));
+    } catch (err) {
+      if (consoleMaster !== undefined) fs.closeSync(consoleMaster);
+      throw err;
+    }
+    child.close();
+    return { process: child, consoleMaster };
+  } catch (err) {
+    child?.destroy();
+    throw err;
+  } finally {
+    fs.closeSync(mountNs);
+    fs.closeSync(timeNs);
+    host.restore();
+    host.close();
+    process.chdir(originalCwd);
+  }
+}
