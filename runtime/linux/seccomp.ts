@@ -16,7 +16,7 @@
 //    and ignored (the helper is single-threaded, and TSYNC with NEW_LISTENER is EINVAL);
 //    _WAIT_KILLABLE_RECV is passed (it needs an SCMP_ACT_NOTIFY rule); no `flags` at all means
 //    SPEC_ALLOW when the kernel supports it (runc's default), `flags: []` means none;
-//  - libseccomp's binary-tree optimisation above 32 syscalls;
+//  - libseccomp's binary-tree optimisation above 32 syscalls (runc's threshold);
 //  - runc's -ENOSYS stub: unless the default action is ALLOW, LOG or TRACE, a syscall numbered
 //    above the highest one the profile names (per listed architecture) fails with ENOSYS instead
 //    of getting the default action, so that a newer libc falls back from syscalls the profile
@@ -514,13 +514,7 @@ function compile(seccomp: LinuxSeccomp): CompiledSeccomp {
       });
     }
 
-    let ruleCount = 0;
-    for (const rule of rules) ruleCount += rule.names.length;
-    if (ruleCount > 32) {
-      // a binary tree of syscall numbers instead of a linear list (as runc; not fatal)
-      if (filter.trySetAttr(ls.ATTR.CTL_OPTIMIZE, 2) !== 0) log('debug', 'seccomp: libseccomp binary tree optimisation unavailable');
-    }
-
+    let added = 0;
     for (const rule of rules) {
       if (rule.action === defaultAction) continue;
       const indexes = new Set(rule.conds.map((c) => c.arg));
@@ -535,7 +529,13 @@ function compile(seccomp: LinuxSeccomp): CompiledSeccomp {
           if (split) for (const cond of rule.conds) filter.addRule(rule.action, nr, [cond], name);
           else filter.addRule(rule.action, nr, rule.conds, name);
         });
+        added++;
       }
+    }
+    if (added > 32) {
+      // a binary tree of syscall numbers rather than a list, as runc asks for above 32 syscalls (runc
+      // counts the profile's; libseccomp <= 2.5.4 builds a broken tree with no rules at all)
+      if (filter.trySetAttr(ls.ATTR.CTL_OPTIMIZE, 2) !== 0) log('debug', 'seccomp: libseccomp binary tree optimisation unavailable');
     }
 
     const program = wrap('linux.seccomp', () => filter.exportBpf());
