@@ -365,7 +365,7 @@ test('exec into a stopped container fails', async () => {
   assertFails(r, undefined, 'exec into a stopped container');
 });
 
-test('ps --format json: a JSON array of the host pids in the container', notYetInMydocker('issue 4: ps'), () => {
+test('ps --format json: a JSON array of the host pids in the container', () => {
   const id = runDetached();
   const r = rt.run(['ps', '--format', 'json', id]);
   assertOk(r, 'ps --format json');
@@ -374,7 +374,7 @@ test('ps --format json: a JSON array of the host pids in the container', notYetI
   assert.ok(pids.includes(rt.state(id).pid), `${r.stdout} lacks the init pid`);
 });
 
-test('pause / resume: status "paused" while frozen (no progress), "running" again after resume', notYetInMydocker('issue 4: pause, resume'), async () => {
+test('pause / resume: status "paused" while frozen (no progress), "running" again after resume', async () => {
   let data;
   const bundle = rt.bundle({
     args: ['sh', '-c', 'while true; do echo x >> /mnt/ticks; sleep 0.02; done'],
@@ -399,7 +399,7 @@ test('pause / resume: status "paused" while frozen (no progress), "running" agai
   assert.ok(fs.statSync(ticks).size > frozen, 'no progress after resume');
 });
 
-test('update --resources -: LinuxResources JSON on stdin is applied (pids limit)', notYetInMydocker('issue 4: update'), () => {
+test('update --resources -: LinuxResources JSON on stdin is applied (pids limit)', () => {
   const id = runDetached();
   const r = rt.run(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 42 } }) });
   assertOk(r, 'update --resources -');

@@ -111,7 +111,7 @@ test('runtime.md#kill: a created container can be signalled (kill 9) and is then
   assertOk(rt.run(['delete', c.id]), 'delete');
 });
 
-test('runc kill --all: signals every process of a container that shares the host pid namespace', notYetInMydocker('issue 4: cgroups'), async () => {
+test('runc kill --all: signals every process of a container that shares the host pid namespace', async () => {
   // Without a pid namespace, killing the container process does not take its children with it:
   // only --all (the container's cgroup) reaches them.
   const bundle = rt.bundle({

@@ -9,6 +9,8 @@
  *   - chdir (for --no-pivot, before the runtime moves the rootfs onto /);
  *   - "console": make the pty slave sent along (SCM_RIGHTS) its controlling terminal and stdio;
  *   - "setns": join the namespace sent along (for `exec`: the container's mount namespace);
+ *   - "unshare": a new cgroup namespace, once the runtime has moved us into the container's cgroup
+ *     (its root is the cgroup we are in when it is created);
  *   - finally "exec": take on the process' identity (no_new_privs, seccomp, capabilities,
  *     uid/gid/groups, cwd, umask), answer "ready", block on the exec fifo until `start`
  *     writes a byte, and execve the user program.
@@ -335,6 +337,9 @@ int main(int argc, char **argv) {
 			memcpy(filter.filter, msg + off, len);
 			have_filter = 1;
 			reply("ok");
+		} else if (strcmp(cmd, "unshare") == 0 && count >= 2) {
+			if (unshare((int)strtol(fields[1], NULL, 10)) < 0) reply_errno(errno, "unshare");
+			else reply("ok");
 		} else if (strcmp(cmd, "setns") == 0 && count >= 2) {
 			join_namespace(fields[1]);
 		} else if (strcmp(cmd, "console") == 0) {

@@ -48,8 +48,28 @@ function openLogger(): PinoLogger {
   ) as unknown as PinoLogger;
 }
 
+/**
+ * While the runtime's main thread is inside a container's namespaces, neither pino (a module to
+ * load) nor the --log file (a host path) can be reached: lines wait until flushLogs().
+ */
+let deferred: [Level, string][] | undefined;
+
+export function deferLogs(): void {
+  deferred ??= [];
+}
+
+export function flushLogs(): void {
+  const pending = deferred ?? [];
+  deferred = undefined;
+  for (const [level, msg] of pending) log(level, msg);
+}
+
 export function log(level: Level, msg: string): void {
   if (level === 'debug' && !settings.debug) return;
+  if (deferred) {
+    deferred.push([level, msg]);
+    return;
+  }
   logger ??= openLogger();
   logger[level](msg);
 }

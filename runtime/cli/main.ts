@@ -2,7 +2,11 @@
 // Thin: parse, call the typed operation, print, exit.
 import fs = require('node:fs');
 import { messageOf, RuntimeError } from '../errors';
+import { events } from '../operations/events';
 import { exec, type ExecOptions } from '../operations/exec';
+import { pause, resume } from '../operations/pause';
+import { containerPids, psTable } from '../operations/ps';
+import { resourcesFrom, update, type UpdateFlags } from '../operations/update';
 import { configureLog, log } from '../log';
 import { create, type CreateOptions } from '../operations/create';
 import { deleteContainer } from '../operations/delete';
@@ -82,6 +86,23 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
       return 0;
     case 'spec':
       writeSpec(String(v.bundle), Boolean(v.rootless));
+      return 0;
+    case 'ps': {
+      const pids = containerPids(global, id);
+      out(v.format === 'json' ? `${JSON.stringify(pids)}\n` : psTable(pids, lists['ps-options'] ?? []));
+      return 0;
+    }
+    case 'pause':
+      pause(global, id);
+      return 0;
+    case 'resume':
+      resume(global, id);
+      return 0;
+    case 'update':
+      update(global, id, resourcesFrom(v.resources as string | undefined, v as UpdateFlags));
+      return 0;
+    case 'events':
+      await events(global, id, Boolean(v.stats), String(v.interval));
       return 0;
     case 'exec':
       return exec(global, execOptions(v, lists));

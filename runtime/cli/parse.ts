@@ -54,6 +54,22 @@ function check(options: readonly OptionSpec[], argv: yargsParser.Arguments, wher
   }
 }
 
+/**
+ * yargs-parser reads a lone "-" after a string option as a positional, not as its value; runc
+ * takes it as the value (`update --resources -` reads stdin). Joined into `--option=-` first.
+ */
+function joinDashValues(args: readonly string[], options: readonly OptionSpec[]): string[] {
+  const takesValue = new Set(options.filter((o) => o.type !== 'boolean').flatMap((o) => (o.alias ? [`--${o.name}`, `-${o.alias}`] : [`--${o.name}`])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (takesValue.has(args[i]!) && args[i + 1] === '-') {
+      out.push(`${args[i]}=-`);
+      i++;
+    } else out.push(args[i]!);
+  }
+  return out;
+}
+
 /** Parses `[global options] <command> [options] <positionals>`; undefined means: show help. */
 export function parseCommandLine(args: readonly string[]): ParsedCommandLine | undefined {
   if (args.includes('--help') || args.includes('-h')) return undefined;
@@ -71,7 +87,7 @@ export function parseCommandLine(args: readonly string[]): ParsedCommandLine | u
   const variadic = command.positionals.some((p) => p.variadic);
   const spec = parserOptions(options);
   if (variadic) spec.configuration = { ...spec.configuration, 'halt-at-non-option': true };
-  const argv = yargsParser(rest, spec);
+  const argv = yargsParser(joinDashValues(rest, options), spec);
   if (argv.error) throw new RuntimeError(`${command.name}: ${argv.error.message}`);
   // Global options may come before the command (as containerd and podman pass them) or after it.
   for (const o of globalsHere) {

@@ -4,6 +4,9 @@
 // process' identity; the helper then execs at once.
 import fs = require('node:fs');
 import { CLONE } from '../../native/libc';
+import { deferLogs, flushLogs } from '../log';
+import type { CgroupManager } from '../cgroups/types';
+import type { CompiledSeccomp } from './seccomp-setup';
 import type { NamespaceType, Process } from '../spec/types';
 import { capLastCap } from './capabilities';
 import { setUpConsole } from './console';
@@ -16,6 +19,10 @@ export interface ExecLaunchOptions {
   initPid: number;
   process: Process;
   preserveFds: number;
+  /** The container's seccomp filter, compiled, for the process to load too. */
+  seccomp?: CompiledSeccomp;
+  /** The container's cgroup: the process joins it before it runs. */
+  cgroup: CgroupManager;
 }
 
 export interface ExecLaunched {
@@ -40,9 +47,11 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
   const mountNs = fs.openSync(`/proc/${options.initPid}/ns/mnt`, fs.constants.O_RDONLY);
   const timeNs = fs.openSync(`/proc/${options.initPid}/ns/time`, fs.constants.O_RDONLY);
   let child: InitProcess | undefined;
+  deferLogs();
   try {
     enterNamespacesOf(options.initPid, JOINED);
     child = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds });
+    options.cgroup.addProcess(child.pid);
     child.joinNamespace(timeNs, CLONE.NEWTIME);
     child.joinNamespace(mountNs, CLONE.NEWNS);
     applyProcessLimits(child.pid, proc, rlimits);
@@ -50,6 +59,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     enterNamespacesOf(options.initPid, ['mount']);
     const consoleMaster = proc.terminal ? setUpConsole(child, proc.consoleSize, false) : undefined;
     try {
+      if (options.seccomp) child.seccomp(options.seccomp.flags, options.seccomp.program);
       child.exec(execPlanFor(proc, env, lastCap, { chrootDot: false, waitForStart: false }));
     } catch (err) {
       if (consoleMaster !== undefined) fs.closeSync(consoleMaster);
@@ -65,6 +75,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     fs.closeSync(timeNs);
     host.restore();
     host.close();
+    flushLogs();
     process.chdir(originalCwd);
   }
 }

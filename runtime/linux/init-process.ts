@@ -122,6 +122,11 @@ export class InitProcess {
     this.expect('ok', 'setns');
   }
 
+  /** New namespaces for the helper itself (a cgroup namespace once it is in the container's cgroup). */
+  unshare(flags: number): void {
+    this.request(['unshare', String(flags)], 'unshare');
+  }
+
   /** The pty slave becomes the process' controlling terminal and stdio. */
   setConsole(slave: number): void {
     sendFds(this.ctl, Buffer.from('console\0'), [slave]);

@@ -5,9 +5,12 @@
 import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
+import { deferLogs, flushLogs } from '../log';
 import type { NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
-import { currentHierarchies } from './cgroup-mount';
+import type { CgroupPaths } from '../cgroups/manager';
+import type { CompiledSeccomp } from './seccomp-setup';
+import type { CgroupManager } from '../cgroups/types';
 import { setUpConsole } from './console';
 import { capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
@@ -23,6 +26,11 @@ export interface LaunchOptions {
   preserveFds: number;
   noPivot: boolean;
   noNewKeyring: boolean;
+  /** linux.seccomp, compiled (before any namespace is entered: libseccomp must load from the host). */
+  seccomp?: CompiledSeccomp;
+  /** The container's cgroup, already created: the init is moved in before anything runs. */
+  cgroup: CgroupManager;
+  cgroupPaths: CgroupPaths;
 }
 
 export interface Launched {
@@ -63,20 +71,25 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   if (!proc.args?.length) throw new RuntimeError('config.json: /process/args: at least one argument is required');
   const namespaces = config.linux?.namespaces ?? [];
   const plan = planNamespaces(namespaces);
+  // A new cgroup namespace must be rooted at the container's cgroup: the init unshares it once moved in.
+  const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
+  plan.unshareFlags &= ~CLONE.NEWCGROUP;
   const lastCap = capLastCap();
   const passed = passedFds(options.preserveFds);
   const env = [...(proc.env ?? []), ...passed.env];
   const rlimits = processRlimits(proc);
   const originalCwd = process.cwd();
-  const cgroups = currentHierarchies();
 
   if (!options.noNewKeyring) joinSessionKeyring(`_ses.${options.id}`);
   const fifoFd = fs.openSync(options.fifoPath, fs.constants.O_RDWR);
+  deferLogs();
   const host = enterNamespaces(plan, namespaces);
   let init: InitProcess | undefined;
   try {
     init = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds, fifoFd });
     host.restoreForChildren();
+    options.cgroup.addProcess(init.pid);
+    if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
     applyProcessLimits(init.pid, proc, rlimits);
     const ctx = {
       rootfs: bundle.rootfs,
@@ -85,13 +98,14 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       init,
       noPivot: options.noPivot,
       ownNetwork: (plan.unshareFlags & CLONE.NEWNET) !== 0,
-      cgroups,
+      cgroups: options.cgroupPaths,
     };
     prepareRootfs(ctx);
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);
     enterRootfs(ctx);
     finishRootfs(config, plan.types.has('uts'));
     const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize, true) : undefined;
+    if (options.seccomp) init.seccomp(options.seccomp.flags, options.seccomp.program);
     init.exec(execPlanFor(proc, env, lastCap, { chrootDot: options.noPivot, waitForStart: true }));
     init.close();
     return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0, consoleMaster };
@@ -101,6 +115,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   } finally {
     host.restore();
     host.close();
+    flushLogs();
     fs.closeSync(fifoFd);
     process.chdir(originalCwd);
   }

@@ -7,7 +7,8 @@ import path = require('node:path');
 import { chdir, chroot, fchdir, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
 import type { Mount, RuntimeConfig } from '../spec/types';
-import { type Hierarchy, mountCgroups } from './cgroup-mount';
+import type { CgroupPaths } from '../cgroups/manager';
+import { mountCgroups } from './cgroup-mount';
 import { createDevice, createDevLinks, DEFAULT_DEVICES } from './devices';
 import type { InitProcess } from './init-process';
 import { parseMountOptions, PROPAGATION } from './mount-options';
@@ -22,7 +23,7 @@ export interface RootfsContext {
   /** Whether the container has a network namespace of its own (sysfs needs one). */
   ownNetwork: boolean;
   /** The container's cgroups, for "cgroup" mounts. */
-  cgroups: Hierarchy[];
+  cgroups: CgroupPaths;
 }
 
 /** Everything up to pivot_root, in host paths. */

@@ -5,7 +5,11 @@ import { loadBundle } from '../bundle';
 import { RuntimeError } from '../errors';
 import { checkId } from '../ids';
 import { sendConsole } from '../linux/console';
+import { cgroupManager, type CgroupPaths, planCgroups } from '../cgroups/manager';
+import { containerDeviceRules } from '../cgroups/devices';
+import type { LinuxResources } from '../cgroups/types';
 import { launch, type Launched } from '../linux/launch';
+import { compileContainerSeccomp } from '../linux/seccomp-setup';
 import { readProcStat } from '../state/status';
 import type { StoredState } from '../state/store';
 import { type GlobalOptions, storeOf } from './options';
@@ -26,10 +30,12 @@ export interface Created extends Launched {
   state: StoredState;
 }
 
+/** A readable name for the cgroup in messages. */
+function paths(p: CgroupPaths): Record<string, string> {
+  return p.version === 1 ? p.dirs : { unified: `${p.root}${p.path}` };
+}
+
 function checkGlobalFlags(global: GlobalOptions): void {
-  if (global.systemdCgroup) {
-    throw new RuntimeError('--systemd-cgroup: systemd cgroups are not supported by this version of mydocker-runtime');
-  }
   if (global.rootless === 'true') {
     throw new RuntimeError('--rootless=true: rootless containers are not supported by this version of mydocker-runtime');
   }
@@ -61,17 +67,28 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
   if (terminal && !consoleSocket && !options.keepConsole) {
     throw new RuntimeError('process.terminal: a detached container with a terminal needs --console-socket to hand the pty to');
   }
+  const seccomp = compileContainerSeccomp(bundle.config.linux?.seccomp, global.root);
+  const cgroupPaths = planCgroups(bundle.config.linux?.cgroupsPath, options.id, global.systemdCgroup);
   const store = storeOf(global);
   const lock = store.reserve(options.id);
   let launched: Launched | undefined;
+  const cgroup = cgroupManager(cgroupPaths);
   try {
     mkfifo(store.fifoPath(options.id), 0o622);
+    if (cgroup.exists() && cgroup.pids().length > 0) {
+      throw new RuntimeError(`linux.cgroupsPath: the cgroup is in use by other processes (${Object.values(paths(cgroupPaths))[0]})`);
+    }
+    const resources = bundle.config.linux?.resources as LinuxResources | undefined;
+    cgroup.create({ ...resources, devices: containerDeviceRules(resources, bundle.config.linux?.devices) });
     launched = launch(bundle, {
       id: options.id,
       fifoPath: store.fifoPath(options.id),
       preserveFds: options.preserveFds,
       noPivot: options.noPivot,
       noNewKeyring: options.noNewKeyring,
+      cgroup,
+      cgroupPaths,
+      seccomp,
     });
     const stat = readProcStat(launched.init.pid);
     if (!stat) throw new RuntimeError('container init exited during create');
@@ -85,6 +102,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       owner: '',
       initStartTime: stat.startTime,
       ownPidNamespace: launched.ownPidNamespace,
+      cgroupPaths,
       ...(bundle.config.annotations ? { annotations: bundle.config.annotations } : {}),
       ...(bundle.config.hooks ? { hooks: bundle.config.hooks } : {}),
     };
@@ -99,6 +117,11 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
   } catch (err) {
     if (launched?.consoleMaster !== undefined) fs.closeSync(launched.consoleMaster);
     launched?.init.destroy();
+    try {
+      cgroup.destroy();
+    } catch {
+      /* the error that got us here matters more */
+    }
     store.remove(options.id);
     throw err;
   } finally {

@@ -3,25 +3,28 @@ import { RuntimeError, StateError } from '../errors';
 import { checkId } from '../ids';
 import { hookState, runHooksWarning } from '../linux/hooks';
 import { log } from '../log';
-import { openInit, otherProcesses, sendSignal, waitForExit } from '../state/processes';
+import { cgroupManager } from '../cgroups/manager';
+import { openInit, sendSignal, waitForExit } from '../state/processes';
 import { statusOf } from '../state/status';
 import type { ContainerStore, StoredState } from '../state/store';
 import { type GlobalOptions, storeOf } from './options';
-import { kill as killPid } from '../../native/libc';
 
 const EXIT_WAIT_MS = 10_000;
 
-/** SIGKILLs every process of the container and waits for the init to be gone. */
+/**
+ * SIGKILLs every process of the container, waits for the init to be gone, and removes the
+ * container's cgroup (which kills whatever is still in it first).
+ */
 export function killAndWait(state: StoredState): void {
   const pidfd = openInit(state);
-  if (pidfd === undefined) return;
   try {
-    for (const pid of otherProcesses(state)) killPid(pid, 9);
-    if (sendSignal(pidfd, 9) && !waitForExit(pidfd, EXIT_WAIT_MS)) {
+    if (pidfd !== undefined) sendSignal(pidfd, 9);
+    cgroupManager(state.cgroupPaths).destroy();
+    if (pidfd !== undefined && !waitForExit(pidfd, EXIT_WAIT_MS)) {
       throw new RuntimeError(`container init (pid ${state.pid}) did not exit within ${EXIT_WAIT_MS / 1000}s of SIGKILL`);
     }
   } finally {
-    fs.closeSync(pidfd);
+    if (pidfd !== undefined) fs.closeSync(pidfd);
   }
 }
 

@@ -8,7 +8,9 @@ import { SchemaError, validate } from '../../schemas/validate';
 import { ConfigError, RuntimeError, StateError } from '../errors';
 import { checkId } from '../ids';
 import { proxyConsole, sendConsole } from '../linux/console';
+import { cgroupManager } from '../cgroups/manager';
 import { launchExec } from '../linux/exec-launch';
+import { compileContainerSeccomp } from '../linux/seccomp-setup';
 import type { Process, RuntimeConfig } from '../spec/types';
 import { statusOf } from '../state/status';
 import { writePidFile } from './create';
@@ -82,9 +84,10 @@ function processFromFlags(base: Process | undefined, options: ExecOptions): Proc
   return proc;
 }
 
-function bundleProcess(bundle: string): Process | undefined {
+/** The container's config, as its bundle has it (exec takes the process and seccomp from it). */
+function bundleConfig(bundle: string): RuntimeConfig | undefined {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as RuntimeConfig).process;
+    return JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as RuntimeConfig;
   } catch {
     return undefined;
   }
@@ -97,9 +100,11 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
   const state = store.read(options.id);
   const status = statusOf(store, state);
   if (status !== 'running' && status !== 'created') throw new StateError(`cannot exec in a ${status} container`);
+  const config = bundleConfig(state.bundle);
   const proc = options.processFile
     ? readProcessFile(path.resolve(options.processFile))
-    : processFromFlags(bundleProcess(state.bundle), options);
+    : processFromFlags(config?.process, options);
+  const seccomp = compileContainerSeccomp(config?.linux?.seccomp, global.root);
   if (options.processFile && options.tty) proc.terminal = true;
   const consoleSocket = options.consoleSocket ? path.resolve(options.consoleSocket) : undefined;
   const pidFile = options.pidFile ? path.resolve(options.pidFile) : undefined;
@@ -108,7 +113,13 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
   }
   if (consoleSocket && !proc.terminal) throw new RuntimeError('--console-socket: only with --tty or "terminal": true');
 
-  const launched = launchExec({ initPid: state.pid, process: proc, preserveFds: options.preserveFds });
+  const launched = launchExec({
+    initPid: state.pid,
+    process: proc,
+    preserveFds: options.preserveFds,
+    cgroup: cgroupManager(state.cgroupPaths),
+    seccomp,
+  });
   const exited = launched.process.waitExit();
   if (pidFile) writePidFile(pidFile, launched.process.pid);
   if (consoleSocket && launched.consoleMaster !== undefined) {

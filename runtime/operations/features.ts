@@ -1,5 +1,6 @@
 import { NAMESPACES } from '../linux/namespaces';
 import { CAPABILITY_NAMES } from '../linux/capabilities';
+import { seccompFeatures } from '../linux/seccomp';
 import { OCI_VERSION } from '../spec/types';
 
 /** The runtime-spec features document (features.md): what this build can do. */
@@ -18,7 +19,7 @@ export function features(): Record<string, unknown> {
       namespaces: Object.keys(NAMESPACES).filter((type) => type !== 'user'),
       capabilities: [...CAPABILITY_NAMES],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

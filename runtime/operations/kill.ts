@@ -2,7 +2,8 @@ import { kill as killPid } from '../../native/libc';
 import { StateError } from '../errors';
 import { checkId } from '../ids';
 import { parseSignal } from '../signals';
-import { openInit, otherProcesses, sendSignal } from '../state/processes';
+import { cgroupManager } from '../cgroups/manager';
+import { openInit, sendSignal } from '../state/processes';
 import { statusOf } from '../state/status';
 import { type GlobalOptions, storeOf } from './options';
 import fs = require('node:fs');
@@ -21,7 +22,7 @@ export function kill(global: GlobalOptions, id: string, signalText: string | und
   const pidfd = openInit(state);
   if (pidfd === undefined) return notRunning();
   try {
-    if (all) for (const pid of otherProcesses(state)) killPid(pid, signal);
+    if (all) for (const pid of cgroupManager(state.cgroupPaths).pids()) if (pid !== state.pid) killPid(pid, signal);
     if (!sendSignal(pidfd, signal)) notRunning();
   } finally {
     fs.closeSync(pidfd);

@@ -36,28 +36,3 @@ export function sendSignal(pidfd: number, signal: number): boolean {
 export function waitForExit(pidfd: number, timeoutMs: number): boolean {
   return pollReadable(pidfd, timeoutMs);
 }
-
-function nsOf(pid: number): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The host pids of the container's processes other than its init: everything in its PID
- * namespace when it has its own (cgroups will give the exact set for shared namespaces).
- */
-export function otherProcesses(state: StoredState): number[] {
-  if (!state.ownPidNamespace) return [];
-  const ns = nsOf(state.pid);
-  if (!ns) return [];
-  const pids: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid !== state.pid && nsOf(pid) === ns) pids.push(pid);
-  }
-  return pids;
-}

@@ -1,6 +1,7 @@
 // A container's status is derived from the live system, never stored: the init process
 // (checked against its start time, so a reused pid is not mistaken for it) and the exec fifo.
 import fs = require('node:fs');
+import { cgroupManager } from '../cgroups/manager';
 import type { Status } from '../spec/types';
 import type { ContainerStore, StoredState } from './store';
 
@@ -31,5 +32,6 @@ export function initAlive(state: StoredState): boolean {
 export function statusOf(store: ContainerStore, state: StoredState): Status {
   if (!initAlive(state)) return 'stopped';
   if (fs.existsSync(store.fifoPath(state.id))) return 'created';
+  if (cgroupManager(state.cgroupPaths).isFrozen()) return 'paused';
   return 'running';
 }

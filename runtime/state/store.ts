@@ -4,6 +4,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { flock, LOCK_EX } from '../../native/libc';
 import { NotFoundError, RuntimeError } from '../errors';
+import type { CgroupPaths } from '../cgroups/manager';
 import type { Hooks, State } from '../spec/types';
 
 export const DEFAULT_ROOT = '/run/mydocker-runtime';
@@ -18,6 +19,8 @@ export interface StoredState extends Omit<State, 'status'> {
   initStartTime: number;
   /** Whether the container has its own PID namespace (then killing the init ends every process). */
   ownPidNamespace: boolean;
+  /** Where the container's cgroup is. */
+  cgroupPaths: CgroupPaths;
   hooks?: Hooks;
 }
 
