@@ -9,6 +9,7 @@
  *   - chdir (for --no-pivot, before the runtime moves the rootfs onto /);
  *   - "console": make the pty slave sent along (SCM_RIGHTS) its controlling terminal and stdio;
  *   - "setns": join the namespace sent along (for `exec`: the container's mount namespace);
+ *   - "personality": personality(2), which execve keeps;
  *   - "unshare": a new cgroup namespace, once the runtime has moved us into the container's cgroup
  *     (its root is the cgroup we are in when it is created);
  *   - finally "exec": take on the process' identity (no_new_privs, seccomp, capabilities,
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -337,6 +339,9 @@ int main(int argc, char **argv) {
 			memcpy(filter.filter, msg + off, len);
 			have_filter = 1;
 			reply("ok");
+		} else if (strcmp(cmd, "personality") == 0 && count >= 2) {
+			if (personality((unsigned long)strtoul(fields[1], NULL, 10)) < 0) reply_errno(errno, "personality");
+			else reply("ok");
 		} else if (strcmp(cmd, "unshare") == 0 && count >= 2) {
 			if (unshare((int)strtol(fields[1], NULL, 10)) < 0) reply_errno(errno, "unshare");
 			else reply("ok");

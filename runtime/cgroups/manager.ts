@@ -34,5 +34,8 @@ export function planCgroups(cgroupsPath: string | undefined, id: string, systemd
 
 export function cgroupManager(paths: CgroupPaths): CgroupManager {
   if (paths.version === 1) return new CgroupV1(paths.dirs);
-  throw new RuntimeError(`this host uses cgroup v2 (${paths.root}), which this build does not drive yet`);
+  // Loaded only on cgroup v2 hosts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CgroupV2 } = require('./v2') as typeof import('./v2');
+  return new CgroupV2(paths.root, paths.path);
 }

@@ -23,7 +23,11 @@ const TYPE_BITS: Record<string, number> = {
   p: fs.constants.S_IFIFO,
 };
 
-export function createDevice(rootfs: string, device: Device, field: string): void {
+/**
+ * `replace`: for the default devices, whatever the image left at the path is replaced; a
+ * device the config asks for must not collide with a different file (config-linux.md#devices).
+ */
+export function createDevice(rootfs: string, device: Device, field: string, replace = false): void {
   const typeBits = TYPE_BITS[device.type];
   if (typeBits === undefined) throw new ConfigError(`${field}.type: "${device.type}" is not one of c, b, u, p`);
   if (device.type !== 'p' && (device.major === undefined || device.minor === undefined)) {
@@ -33,12 +37,25 @@ export function createDevice(rootfs: string, device: Device, field: string): voi
   fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
   const mode = device.fileMode ?? 0o666;
   const dev = device.type === 'p' ? 0n : makedev(device.major!, device.minor!);
+  let existing: fs.Stats | undefined;
   try {
-    fs.unlinkSync(target);
+    existing = fs.lstatSync(target);
   } catch {
-    /* nothing there */
+    existing = undefined;
   }
-  mknod(target, typeBits | (mode & 0o7777), dev);
+  if (existing && replace) {
+    fs.rmSync(target, { force: true, recursive: existing.isDirectory() });
+    existing = undefined;
+  }
+  if (existing) {
+    // config-linux.md#devices: a different file already at the path is an error.
+    const sameType = (existing.mode & fs.constants.S_IFMT) === typeBits;
+    if (!sameType || (device.type !== 'p' && BigInt(existing.rdev) !== dev)) {
+      throw new ConfigError(`${field}: ${device.path} already exists in the rootfs and is not the requested device`);
+    }
+  } else {
+    mknod(target, typeBits | (mode & 0o7777), dev);
+  }
   fs.chmodSync(target, mode & 0o7777); // mknod applies the umask
   fs.chownSync(target, device.uid ?? 0, device.gid ?? 0);
 }

@@ -12,6 +12,7 @@ import { capLastCap } from './capabilities';
 import { setUpConsole } from './console';
 import { InitProcess } from './init-process';
 import { enterNamespacesOf, HostNamespaces } from './namespaces';
+import { planScheduling } from './scheduling';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 
 export interface ExecLaunchOptions {
@@ -42,6 +43,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
   const passed = passedFds(options.preserveFds);
   const env = [...(proc.env ?? []), ...passed.env];
   const rlimits = processRlimits(proc);
+  const applyScheduling = planScheduling(proc);
   const originalCwd = process.cwd();
   const host = new HostNamespaces([...JOINED, 'mount']);
   const mountNs = fs.openSync(`/proc/${options.initPid}/ns/mnt`, fs.constants.O_RDONLY);
@@ -55,6 +57,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     child.joinNamespace(timeNs, CLONE.NEWTIME);
     child.joinNamespace(mountNs, CLONE.NEWNS);
     applyProcessLimits(child.pid, proc, rlimits);
+    applyScheduling?.(child.pid);
     // Into the container's root ourselves: the program is looked up there, the pty comes from its devpts.
     enterNamespacesOf(options.initPid, ['mount']);
     const consoleMaster = proc.terminal ? setUpConsole(child, proc.consoleSize, false) : undefined;

@@ -122,6 +122,11 @@ export class InitProcess {
     this.expect('ok', 'setns');
   }
 
+  /** personality(2) (linux.personality): kept across execve. */
+  personality(persona: number): void {
+    this.request(['personality', String(persona)], 'personality');
+  }
+
   /** New namespaces for the helper itself (a cgroup namespace once it is in the container's cgroup). */
   unshare(flags: number): void {
     this.request(['unshare', String(flags)], 'unshare');

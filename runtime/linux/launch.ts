@@ -6,16 +6,18 @@ import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
-import type { NamespaceType } from '../spec/types';
+import type { Linux, NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
 import type { CgroupPaths } from '../cgroups/manager';
 import type { CompiledSeccomp } from './seccomp-setup';
 import type { CgroupManager } from '../cgroups/types';
+import { checkConfig, PERSONALITY_DOMAINS } from './config-checks';
 import { setUpConsole } from './console';
+import { planScheduling } from './scheduling';
 import { capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
 import { hasHooks, hookState, runHooks } from './hooks';
-import { enterNamespaces, enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
+import { enterNamespaces, enterNamespacesOf, type HostNamespaces, type NamespacePlan, openNamespace, planNamespaces } from './namespaces';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
@@ -64,6 +66,31 @@ function runCreateHooks(bundle: Bundle, id: string, pid: number, types: Set<Name
   }
 }
 
+/**
+ * The helper joins a time namespace by path, or unshares a new one; the new one's clock offsets
+ * are written before any process is in it (time_namespaces(7)) and the program enters it at execve.
+ */
+function enterTimeNamespace(init: InitProcess, time: NonNullable<NamespacePlan['time']>, offsets: Linux['timeOffsets']): void {
+  if (time.path) {
+    const fd = openNamespace('time', time.path, time.field);
+    try {
+      init.joinNamespace(fd, CLONE.NEWTIME);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return;
+  }
+  init.unshare(CLONE.NEWTIME);
+  const lines = Object.entries(offsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
+  if (lines.length === 0) return;
+  const file = `/proc/${init.pid}/timens_offsets`;
+  try {
+    fs.writeFileSync(file, lines.join('\n'));
+  } catch (err) {
+    throw new RuntimeError(`linux.timeOffsets: writing ${file}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}
+
 export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const { config } = bundle;
   const proc = config.process;
@@ -71,6 +98,8 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   if (!proc.args?.length) throw new RuntimeError('config.json: /process/args: at least one argument is required');
   const namespaces = config.linux?.namespaces ?? [];
   const plan = planNamespaces(namespaces);
+  checkConfig(config, plan.types);
+  const applyScheduling = planScheduling(proc);
   // A new cgroup namespace must be rooted at the container's cgroup: the init unshares it once moved in.
   const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
   plan.unshareFlags &= ~CLONE.NEWCGROUP;
@@ -90,7 +119,10 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     host.restoreForChildren();
     options.cgroup.addProcess(init.pid);
     if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
+    if (plan.time) enterTimeNamespace(init, plan.time, config.linux?.timeOffsets);
     applyProcessLimits(init.pid, proc, rlimits);
+    applyScheduling?.(init.pid);
+    if (config.linux?.personality) init.personality(PERSONALITY_DOMAINS[config.linux.personality.domain]!);
     const ctx = {
       rootfs: bundle.rootfs,
       bundle: bundle.dir,

@@ -1,6 +1,7 @@
 // Creating and joining the container's namespaces on the runtime's main thread, and leaving
 // them again. The init helper is spawned from this thread afterwards and inherits them all;
-// pid and time namespaces apply to children only, which is exactly what the init is.
+// a pid namespace applies to children only, which is exactly what the init is. The time
+// namespace is the init helper's business (see NamespacePlan.time).
 import fs = require('node:fs');
 import { CLONE, namespaceType, setns, unshare } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
@@ -29,6 +30,12 @@ export interface NamespacePlan {
   /** Namespaces to join by path, mount last. */
   joins: { type: NamespaceType; path: string }[];
   types: Set<NamespaceType>;
+  /**
+   * The time namespace is left to the init helper: setns into one needs a single-threaded
+   * process, and a new one (unshared by the helper) is entered at execve, after its offsets
+   * have been written.
+   */
+  time?: { path?: string; field: string };
 }
 
 export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
@@ -39,7 +46,8 @@ export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
     if (!kind) throw new ConfigError(`${field}.type: unknown namespace type "${ns.type}"`);
     if (plan.types.has(ns.type)) throw new ConfigError(`${field}: duplicate "${ns.type}" namespace`);
     plan.types.add(ns.type);
-    if (ns.path) plan.joins.push({ type: ns.type, path: ns.path });
+    if (ns.type === 'time') plan.time = { ...(ns.path ? { path: ns.path } : {}), field };
+    else if (ns.path) plan.joins.push({ type: ns.type, path: ns.path });
     else plan.unshareFlags |= kind.flag;
   });
   if (plan.types.has('user')) {
@@ -53,7 +61,7 @@ export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
 }
 
 /** Opens a namespace path and checks that it is the namespace type the config says. */
-function openNamespace(type: NamespaceType, nsPath: string, field: string): number {
+export function openNamespace(type: NamespaceType, nsPath: string, field: string): number {
   let fd: number;
   try {
     fd = fs.openSync(nsPath, fs.constants.O_RDONLY);
@@ -86,9 +94,9 @@ export class HostNamespaces {
     for (const [type, fd] of this.fds) setns(fd, NAMESPACES[type].flag, `back to the runtime's ${type} namespace`);
   }
 
-  /** pid and time namespaces: only future children are affected; used right after the init is spawned. */
+  /** The pid namespace: only future children are affected; used right after the init is spawned. */
   restoreForChildren(): void {
-    for (const type of ['pid', 'time'] as const) {
+    for (const type of ['pid'] as const) {
       const fd = this.fds.get(type);
       if (fd !== undefined) setns(fd, NAMESPACES[type].flag, `back to the runtime's ${type} namespace`);
     }
@@ -119,7 +127,7 @@ export function enterNamespacesOf(pid: number, types: Iterable<NamespaceType>): 
 
 /** Enters the planned namespaces on the calling (main) thread. Returns how to get back. */
 export function enterNamespaces(plan: NamespacePlan, list: readonly Namespace[]): HostNamespaces {
-  const host = new HostNamespaces(plan.types);
+  const host = new HostNamespaces([...plan.types].filter((t) => t !== 'time'));
   const joinFds: { type: NamespaceType; fd: number }[] = [];
   try {
     for (const join of plan.joins) {

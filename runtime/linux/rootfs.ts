@@ -40,7 +40,7 @@ export function prepareRootfs(ctx: RootfsContext): void {
 
   // A /dev bind-mounted from the host already has its devices.
   if (!mounts.some((m) => path.normalize(`/${m.destination}`) === '/dev' && parseMountOptions(m.options, m.type).bind)) {
-    DEFAULT_DEVICES.forEach((d, i) => createDevice(ctx.rootfs, d, `default device ${i}`));
+    DEFAULT_DEVICES.forEach((d, i) => createDevice(ctx.rootfs, d, `default device ${i}`, true));
     (ctx.config.linux?.devices ?? []).forEach((d, i) => createDevice(ctx.rootfs, d, `linux.devices[${i}]`));
     createDevLinks(ctx.rootfs);
   }
