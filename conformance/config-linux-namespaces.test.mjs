@@ -175,7 +175,7 @@ test('config-linux.md#namespaces path: a path that does not exist is an error wi
   await assertNoSideEffects(rt, r, { id: r.id, bundle });
 });
 
-test('config-linux.md#user-namespace-mappings: a new user namespace with uidMappings/gidMappings', notYetInMydocker('issue 3: user namespaces'), () => {
+test('config-linux.md#user-namespace-mappings: a new user namespace with uidMappings/gidMappings', () => {
   const r = rt.runBundle(
     rt.bundle({
       args: ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /mnt/owned; readlink /proc/self/ns/user'],

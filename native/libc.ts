@@ -247,3 +247,28 @@ export function joinSessionKeyring(name: string): boolean {
   check(keyctlSetpermRaw(nrKeyctl, KEYCTL_SETPERM, key, 0x3f1b0000), 'keyctl setperm', name);
   return true;
 }
+
+const setfsuidRaw = libc.func('int setfsuid(uint32_t uid)');
+const setfsgidRaw = libc.func('int setfsgid(uint32_t gid)');
+/**
+ * Runs fn with the calling thread's filesystem ids set to uid/gid (setfsuid is per thread), so
+ * that what it creates belongs to them; e.g. inside a filesystem a user namespace owns, where
+ * our own root is not mapped (the kernel answers EOVERFLOW).
+ */
+export function withFsIds<T>(uid: number, gid: number, fn: () => T): T {
+  const oldGid = setfsgidRaw(gid);
+  const oldUid = setfsuidRaw(uid);
+  try {
+    return fn();
+  } finally {
+    setfsuidRaw(oldUid);
+    setfsgidRaw(oldGid);
+  }
+}
+
+const prctlRaw = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const PR_SET_CHILD_SUBREAPER = 36;
+/** Orphaned descendants are reparented to us (run waits for a container init forked by the helper). */
+export function becomeSubreaper(): void {
+  check(prctlRaw(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 'prctl PR_SET_CHILD_SUBREAPER', 'self');
+}

@@ -10,6 +10,9 @@
  *   - "console": make the pty slave sent along (SCM_RIGHTS) its controlling terminal and stdio;
  *   - "setns": join the namespace sent along (for `exec`: the container's mount namespace);
  *   - "personality": personality(2), which execve keeps;
+ *   - for user namespaces, where the runtime cannot create the namespaces itself: "unshare" them,
+ *     "setid" (become the new namespace's root once the runtime wrote the id maps), and "fork"
+ *     (our child becomes PID 1 of a PID namespace we unshared, and takes over the conversation);
  *   - "unshare": a new cgroup namespace, once the runtime has moved us into the container's cgroup
  *     (its root is the cgroup we are in when it is created);
  *   - finally "exec": take on the process' identity (no_new_privs, seccomp, capabilities,
@@ -339,6 +342,26 @@ int main(int argc, char **argv) {
 			memcpy(filter.filter, msg + off, len);
 			have_filter = 1;
 			reply("ok");
+		} else if (strcmp(cmd, "fork") == 0) {
+			/* A new PID namespace made by unshare() applies to children: the child is its PID 1 and
+			 * carries on with the conversation; we report its pid and leave. */
+			pid_t child = fork();
+			if (child < 0) {
+				reply_errno(errno, "fork");
+			} else if (child > 0) {
+				char buf[32];
+				snprintf(buf, sizeof buf, "pid %d", (int)child);
+				reply(buf);
+				_exit(0);
+			}
+		} else if (strcmp(cmd, "setid") == 0 && count >= 3) {
+			/* inside a new user namespace, once the maps are written: become its root */
+			if (setresgid((gid_t)strtoul(fields[2], NULL, 10), (gid_t)strtoul(fields[2], NULL, 10), (gid_t)strtoul(fields[2], NULL, 10)) < 0)
+				reply_errno(errno, "setresgid");
+			else if (setresuid((uid_t)strtoul(fields[1], NULL, 10), (uid_t)strtoul(fields[1], NULL, 10), (uid_t)strtoul(fields[1], NULL, 10)) < 0)
+				reply_errno(errno, "setresuid");
+			else
+				reply("ok");
 		} else if (strcmp(cmd, "personality") == 0 && count >= 2) {
 			if (personality((unsigned long)strtoul(fields[1], NULL, 10)) < 0) reply_errno(errno, "personality");
 			else reply("ok");

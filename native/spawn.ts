@@ -137,3 +137,13 @@ export function waitForChild(pid: number): Promise<number> {
     check();
   });
 }
+
+const P_PID = 1;
+/** Blocks until the child `pid` has exited and reaps it. */
+export function reap(pid: number): void {
+  const info = Buffer.alloc(128);
+  while (waitidRaw(P_PID, pid, info, WEXITED) !== 0) {
+    const errno = koffi.errno();
+    if (errno !== 4 /* EINTR */) throw new SyscallError('waitid', errno, `pid ${pid}`);
+  }
+}

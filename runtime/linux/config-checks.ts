@@ -2,6 +2,7 @@
 // cannot serve is refused with the field named (never silently ignored), and what needs a
 // namespace the config does not give is refused as runc refuses it.
 import { ConfigError } from '../errors';
+import { checkMappings } from './userns';
 import type { NamespaceType, RuntimeConfig } from '../spec/types';
 
 const IPC_SYSCTLS = new Set([
@@ -46,6 +47,8 @@ export function checkConfig(config: RuntimeConfig, namespaces: Set<NamespaceType
   if ((linux.uidMappings?.length || linux.gidMappings?.length) && !namespaces.has('user')) {
     throw new ConfigError('linux.uidMappings/gidMappings: only with a "user" namespace in linux.namespaces');
   }
+  checkMappings(linux.uidMappings, 'linux.uidMappings');
+  checkMappings(linux.gidMappings, 'linux.gidMappings');
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length && !namespaces.has('time')) {
     throw new ConfigError('linux.timeOffsets: only with a "time" namespace in linux.namespaces');
   }

@@ -56,6 +56,15 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     options.cgroup.addProcess(child.pid);
     child.joinNamespace(timeNs, CLONE.NEWTIME);
     child.joinNamespace(mountNs, CLONE.NEWNS);
+    // The user namespace last: once in it, the helper has no privilege over the others.
+    if (fs.readlinkSync(`/proc/${options.initPid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user')) {
+      const userNs = fs.openSync(`/proc/${options.initPid}/ns/user`, fs.constants.O_RDONLY);
+      try {
+        child.joinNamespace(userNs, CLONE.NEWUSER);
+      } finally {
+        fs.closeSync(userNs);
+      }
+    }
     applyProcessLimits(child.pid, proc, rlimits);
     applyScheduling?.(child.pid);
     // Into the container's root ourselves: the program is looked up there, the pty comes from its devpts.

@@ -5,7 +5,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { kill, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair, strerror, SyscallError } from '../../native/libc';
-import { type ChildFd, spawnProcess, waitForChild } from '../../native/spawn';
+import { type ChildFd, reap, spawnProcess, waitForChild } from '../../native/spawn';
 import { sendFds } from '../../native/terminal';
 import { RuntimeError } from '../errors';
 
@@ -54,7 +54,7 @@ export class InitProcess {
   private reply = Buffer.alloc(4096);
 
   private constructor(
-    readonly pid: number,
+    private pidValue: number,
     private ctl: number,
     readonly fifoChildFd: number,
     readonly firstClosedFd: number,
@@ -82,6 +82,31 @@ export class InitProcess {
     const init = new InitProcess(pid, parentEnd, fifoChildFd, fifoChildFd);
     init.expect('hello', 'start');
     return init;
+  }
+
+  /** The helper's host pid (after fork(): its child's). */
+  get pid(): number {
+    return this.pidValue;
+  }
+
+  /**
+   * After the helper unshared a PID namespace: its child becomes the container's PID 1 and takes
+   * over; the helper exits and is reaped here.
+   */
+  fork(): void {
+    const parent = this.pidValue;
+    fs.writeSync(this.ctl, Buffer.from('fork\0'));
+    const n = fs.readSync(this.ctl, this.reply, 0, this.reply.length, null);
+    const text = this.reply.subarray(0, n).toString();
+    const m = /^pid (\d+)$/.exec(text);
+    if (!m) throw new RuntimeError(`container init: fork: ${text || 'the helper exited'}`);
+    this.pidValue = Number(m[1]);
+    reap(parent);
+  }
+
+  /** In a new user namespace, once the id maps are written: become that namespace's uid/gid. */
+  setIds(uid: number, gid: number): void {
+    this.request(['setid', String(uid), String(gid)], 'setid');
   }
 
   /** The init's exit status (128 + signal if killed); only for the process that spawned it. */

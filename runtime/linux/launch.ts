@@ -6,7 +6,7 @@ import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
-import type { Linux, NamespaceType } from '../spec/types';
+import type { Linux, Namespace, NamespaceType, RuntimeConfig } from '../spec/types';
 import type { Bundle } from '../bundle';
 import type { CgroupPaths } from '../cgroups/manager';
 import type { CompiledSeccomp } from './seccomp-setup';
@@ -17,7 +17,17 @@ import { planScheduling } from './scheduling';
 import { capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
 import { hasHooks, hookState, runHooks } from './hooks';
-import { enterNamespaces, enterNamespacesOf, type HostNamespaces, type NamespacePlan, openNamespace, planNamespaces } from './namespaces';
+import {
+  enterNamespaces,
+  enterNamespacesOf,
+  HostNamespaces,
+  hostRestorable,
+  NAMESPACES,
+  type NamespacePlan,
+  openNamespace,
+  planNamespaces,
+} from './namespaces';
+import { hostIdOf, writeIdMaps } from './userns';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
@@ -91,6 +101,84 @@ function enterTimeNamespace(init: InitProcess, time: NonNullable<NamespacePlan['
   }
 }
 
+interface StartedInit {
+  init: InitProcess;
+  /** Where the main thread returns to; it is inside the container's namespaces meanwhile. */
+  host: HostNamespaces;
+}
+
+/**
+ * Without a user namespace: the main thread enters (or creates) the namespaces and the helper is
+ * spawned into them. A new cgroup namespace must be rooted at the container's cgroup, so the
+ * helper unshares that one itself once it has been moved in.
+ */
+function startInNamespaces(plan: NamespacePlan, namespaces: readonly Namespace[], cgroup: CgroupManager, spawnInit: () => InitProcess): StartedInit {
+  const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
+  const host = enterNamespaces({ ...plan, unshareFlags: plan.unshareFlags & ~CLONE.NEWCGROUP }, namespaces);
+  let init: InitProcess | undefined;
+  try {
+    init = spawnInit();
+    host.restoreForChildren();
+    cgroup.addProcess(init.pid);
+    if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
+    return { init, host };
+  } catch (err) {
+    init?.destroy();
+    host.restore();
+    host.close();
+    throw err;
+  }
+}
+
+/**
+ * With a user namespace: the helper, spawned in our namespaces and moved into the cgroup, makes
+ * (or joins) the user namespace, becomes its root once we wrote the id maps, then makes or joins
+ * every other namespace inside it, and forks the PID 1 of a new PID namespace. The main thread
+ * then joins those namespaces (never the user one) to set up the rootfs.
+ */
+function startInUserNamespace(plan: NamespacePlan, config: RuntimeConfig, cgroup: CgroupManager, spawnInit: () => InitProcess): StartedInit {
+  const host = new HostNamespaces(hostRestorable(plan));
+  let init: InitProcess | undefined;
+  try {
+    init = spawnInit();
+    cgroup.addProcess(init.pid);
+    const user = plan.user!;
+    if (user.path) {
+      joinByPath(init, 'user', user.path, user.field);
+    } else {
+      init.unshare(CLONE.NEWUSER);
+      writeIdMaps(init.pid, config.linux?.uidMappings, config.linux?.gidMappings);
+      if (hostIdOf(config.linux?.uidMappings, 0) !== undefined && hostIdOf(config.linux?.gidMappings, 0) !== undefined) init.setIds(0, 0);
+    }
+    for (const join of plan.joins) joinByPath(init, join.type, join.path, `linux.namespaces (${join.type})`);
+    if (plan.unshareFlags) init.unshare(plan.unshareFlags);
+    if (plan.unshareFlags & CLONE.NEWPID) init.fork();
+    enterNamespacesOf(init.pid, hostRestorable(plan).filter((t) => t !== 'pid'));
+    return { init, host };
+  } catch (err) {
+    init?.destroy();
+    host.restore();
+    host.close();
+    throw err;
+  }
+}
+
+function joinByPath(init: InitProcess, type: NamespaceType, nsPath: string, field: string): void {
+  const fd = openNamespace(type, nsPath, field);
+  try {
+    init.joinNamespace(fd, NAMESPACES[type].flag);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The host uid/gid of the container's root, who should own what the runtime creates in the rootfs. */
+function containerRootOnHost(config: RuntimeConfig): { uid: number; gid: number } | undefined {
+  const uid = hostIdOf(config.linux?.uidMappings, 0);
+  const gid = hostIdOf(config.linux?.gidMappings, 0);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
 export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const { config } = bundle;
   const proc = config.process;
@@ -100,9 +188,6 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const plan = planNamespaces(namespaces);
   checkConfig(config, plan.types);
   const applyScheduling = planScheduling(proc);
-  // A new cgroup namespace must be rooted at the container's cgroup: the init unshares it once moved in.
-  const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
-  plan.unshareFlags &= ~CLONE.NEWCGROUP;
   const lastCap = capLastCap();
   const passed = passedFds(options.preserveFds);
   const env = [...(proc.env ?? []), ...passed.env];
@@ -112,13 +197,19 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   if (!options.noNewKeyring) joinSessionKeyring(`_ses.${options.id}`);
   const fifoFd = fs.openSync(options.fifoPath, fs.constants.O_RDWR);
   deferLogs();
-  const host = enterNamespaces(plan, namespaces);
-  let init: InitProcess | undefined;
+  const spawnInit = () => InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds, fifoFd });
+  let started: StartedInit | undefined;
   try {
-    init = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds, fifoFd });
-    host.restoreForChildren();
-    options.cgroup.addProcess(init.pid);
-    if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
+    started = plan.user
+      ? startInUserNamespace(plan, config, options.cgroup, spawnInit)
+      : startInNamespaces(plan, namespaces, options.cgroup, spawnInit);
+  } catch (err) {
+    flushLogs();
+    fs.closeSync(fifoFd);
+    throw err;
+  }
+  const { init, host } = started;
+  try {
     if (plan.time) enterTimeNamespace(init, plan.time, config.linux?.timeOffsets);
     applyProcessLimits(init.pid, proc, rlimits);
     applyScheduling?.(init.pid);
@@ -131,6 +222,8 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       noPivot: options.noPivot,
       ownNetwork: (plan.unshareFlags & CLONE.NEWNET) !== 0,
       cgroups: options.cgroupPaths,
+      containerRoot: plan.user ? containerRootOnHost(config) : undefined,
+      userns: plan.user !== undefined,
     };
     prepareRootfs(ctx);
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);
@@ -142,7 +235,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     init.close();
     return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0, consoleMaster };
   } catch (err) {
-    init?.destroy();
+    init.destroy();
     throw err;
   } finally {
     host.restore();

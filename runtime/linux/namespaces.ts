@@ -36,6 +36,11 @@ export interface NamespacePlan {
    * have been written.
    */
   time?: { path?: string; field: string };
+  /**
+   * A user namespace changes everything: a multithreaded process can neither create nor join
+   * one, so the init helper makes (or joins) it first and every other namespace inside it.
+   */
+  user?: { path?: string; field: string };
 }
 
 export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
@@ -47,12 +52,10 @@ export function planNamespaces(list: readonly Namespace[] = []): NamespacePlan {
     if (plan.types.has(ns.type)) throw new ConfigError(`${field}: duplicate "${ns.type}" namespace`);
     plan.types.add(ns.type);
     if (ns.type === 'time') plan.time = { ...(ns.path ? { path: ns.path } : {}), field };
+    else if (ns.type === 'user') plan.user = { ...(ns.path ? { path: ns.path } : {}), field };
     else if (ns.path) plan.joins.push({ type: ns.type, path: ns.path });
     else plan.unshareFlags |= kind.flag;
   });
-  if (plan.types.has('user')) {
-    throw new ConfigError('linux.namespaces: user namespaces are not supported by this version of mydocker-runtime');
-  }
   if (!plan.types.has('mount')) {
     throw new ConfigError('linux.namespaces: a "mount" namespace is required (the rootfs is set up inside it)');
   }
@@ -91,6 +94,8 @@ export class HostNamespaces {
 
   /** Puts the main thread (and its future children) back where the runtime started. */
   restore(): void {
+    // setns into a mount namespace needs a private fs_struct (harmless when we have one already)
+    unshare(CLONE.FS);
     for (const [type, fd] of this.fds) setns(fd, NAMESPACES[type].flag, `back to the runtime's ${type} namespace`);
   }
 
@@ -125,9 +130,14 @@ export function enterNamespacesOf(pid: number, types: Iterable<NamespaceType>): 
   }
 }
 
+/** The namespaces the main thread may leave and return to (not user or time: see NamespacePlan). */
+export function hostRestorable(plan: NamespacePlan): NamespaceType[] {
+  return [...plan.types].filter((t) => t !== 'time' && t !== 'user');
+}
+
 /** Enters the planned namespaces on the calling (main) thread. Returns how to get back. */
 export function enterNamespaces(plan: NamespacePlan, list: readonly Namespace[]): HostNamespaces {
-  const host = new HostNamespaces([...plan.types].filter((t) => t !== 'time'));
+  const host = new HostNamespaces(hostRestorable(plan));
   const joinFds: { type: NamespaceType; fd: number }[] = [];
   try {
     for (const join of plan.joins) {

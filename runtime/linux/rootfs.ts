@@ -4,9 +4,9 @@
 // read-only paths. proc is mounted by the init helper, which is inside the PID namespace.
 import fs = require('node:fs');
 import path = require('node:path');
-import { chdir, chroot, fchdir, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
+import { chdir, chroot, fchdir, withFsIds, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
-import type { Mount, RuntimeConfig } from '../spec/types';
+import type { Device, Mount, RuntimeConfig } from '../spec/types';
 import type { CgroupPaths } from '../cgroups/manager';
 import { mountCgroups } from './cgroup-mount';
 import { createDevice, createDevLinks, DEFAULT_DEVICES } from './devices';
@@ -24,6 +24,20 @@ export interface RootfsContext {
   ownNetwork: boolean;
   /** The container's cgroups, for "cgroup" mounts. */
   cgroups: CgroupPaths;
+  /**
+   * With a user namespace: its root's host ids. Filesystems are then mounted by the init helper
+   * (inside the user namespace, so that they belong to it), what we create is given to the
+   * container's root, and devices are bind-mounted from the host (mknod is not allowed there).
+   */
+  containerRoot?: { uid: number; gid: number };
+  /** Whether the container has a user namespace (containerRoot may still be unset without a root mapping). */
+  userns?: boolean;
+}
+
+/** tmpfs, proc, sysfs, devpts, mqueue...: from inside the user namespace when there is one. */
+export function mountFilesystem(ctx: RootfsContext, source: string, target: string, fstype: string, flags: number, data: string): void {
+  if (ctx.userns || fstype === 'proc') ctx.init.mount(source, target, fstype, flags, data);
+  else mount(source, target, fstype, flags, data || null);
 }
 
 /** Everything up to pivot_root, in host paths. */
@@ -40,10 +54,24 @@ export function prepareRootfs(ctx: RootfsContext): void {
 
   // A /dev bind-mounted from the host already has its devices.
   if (!mounts.some((m) => path.normalize(`/${m.destination}`) === '/dev' && parseMountOptions(m.options, m.type).bind)) {
-    DEFAULT_DEVICES.forEach((d, i) => createDevice(ctx.rootfs, d, `default device ${i}`, true));
-    (ctx.config.linux?.devices ?? []).forEach((d, i) => createDevice(ctx.rootfs, d, `linux.devices[${i}]`));
-    createDevLinks(ctx.rootfs);
+    const devices: [Device, string, boolean][] = [
+      ...DEFAULT_DEVICES.map((d, i): [Device, string, boolean] => [d, `default device ${i}`, true]),
+      ...(ctx.config.linux?.devices ?? []).map((d, i): [Device, string, boolean] => [d, `linux.devices[${i}]`, false]),
+    ];
+    for (const [device, field, replace] of devices) {
+      if (ctx.userns) bindDevice(ctx, device, field);
+      else createDevice(ctx.rootfs, device, field, replace);
+    }
+    createInRootfs(ctx, () => createDevLinks(ctx.rootfs));
   }
+}
+
+/** In a user namespace devices cannot be made: the host's node is bind-mounted, as runc does. */
+function bindDevice(ctx: RootfsContext, device: Device, field: string): void {
+  if (!fs.existsSync(device.path)) throw new ConfigError(`${field}: ${device.path} does not exist on the host to bind into a user namespace container`);
+  const target = secureJoin(ctx.rootfs, device.path);
+  ensureTarget(ctx, target, true);
+  mount(device.path, target, null, MS.BIND, null);
 }
 
 /** pivot_root needs the mount holding the rootfs not to be shared. */
@@ -62,13 +90,28 @@ function makeParentMountPrivate(rootfs: string): void {
   if (best?.shared) mount(null, best.point, null, MS.PRIVATE, null);
 }
 
-function ensureTarget(target: string, asFile: boolean): void {
-  if (asFile) {
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-    if (!fs.existsSync(target)) fs.closeSync(fs.openSync(target, 'a', 0o644));
-  } else {
-    fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+/**
+ * Creates something in the rootfs. Inside a filesystem that the container's user namespace owns
+ * (a tmpfs its init mounted) our root is not mapped and the kernel refuses (EOVERFLOW): there
+ * it is created as the container's root.
+ */
+export function createInRootfs<T>(ctx: Pick<RootfsContext, 'containerRoot'>, create: () => T): T {
+  try {
+    return create();
+  } catch (err) {
+    const owner = ctx.containerRoot;
+    if (!owner || (err as NodeJS.ErrnoException).code !== 'EOVERFLOW') throw err;
+    return withFsIds(owner.uid, owner.gid, create);
   }
+}
+
+/** Creates a mount target and its missing parents, one level at a time (see createInRootfs). */
+export function ensureTarget(ctx: Pick<RootfsContext, 'containerRoot'>, target: string, asFile: boolean): void {
+  const dir = asFile ? path.dirname(target) : target;
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) createInRootfs(ctx, () => fs.mkdirSync(d, { mode: 0o755 }));
+  if (asFile && !fs.existsSync(target)) createInRootfs(ctx, () => fs.closeSync(fs.openSync(target, 'a', 0o644)));
 }
 
 function mountEntry(ctx: RootfsContext, m: Mount, index: number): void {
@@ -78,15 +121,15 @@ function mountEntry(ctx: RootfsContext, m: Mount, index: number): void {
   try {
     if (options.bind) bindMount(ctx, m, target, options.flags, options.recursive, field);
     else if (!m.type) throw new ConfigError(`${field}.type: required unless options include "bind" or "rbind"`);
-    else if (m.type === 'proc') {
-      ensureTarget(target, false);
-      ctx.init.mount(m.source ?? 'proc', target, 'proc', options.flags, options.data);
-    } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      mountCgroups(ctx.cgroups, target, options.flags);
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      mountCgroups(ctx.cgroups, target, options.flags, {
+        mountFs: (source, to, fstype, flags, data) => mountFilesystem(ctx, source, to, fstype, flags, data),
+        create: (fn) => createInRootfs(ctx, fn),
+      });
     } else {
-      ensureTarget(target, false);
+      ensureTarget(ctx, target, false);
       try {
-        mount(m.source ?? m.type, target, m.type, options.flags, options.data || null);
+        mountFilesystem(ctx, m.source ?? m.type, target, m.type, options.flags, options.data);
       } catch (err) {
         // Without a network namespace of its own the container may not mount sysfs: bind the host's, as runc does.
         if (m.type !== 'sysfs' || ctx.ownNetwork || !(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
@@ -110,7 +153,7 @@ function bindMount(ctx: RootfsContext, m: Mount, target: string, flags: number, 
   } catch {
     throw new ConfigError(`${field}.source: bind source "${source}" does not exist`);
   }
-  ensureTarget(target, !stat.isDirectory());
+  ensureTarget(ctx, target, !stat.isDirectory());
   mount(source, target, null, MS.BIND | (recursive ? MS.REC : 0), null);
   // Flags such as ro or nosuid only take effect on a bind mount through a remount.
   if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) mount(null, target, null, flags | MS.BIND | MS.REMOUNT, null);

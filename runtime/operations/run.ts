@@ -1,5 +1,5 @@
 import os = require('node:os');
-import { kill as killPid } from '../../native/libc';
+import { becomeSubreaper, kill as killPid } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { proxyConsole } from '../linux/console';
 import { log } from '../log';
@@ -17,6 +17,9 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /** run: create + start; in the foreground waits and returns the container's exit status. */
 export async function run(global: GlobalOptions, options: RunOptions): Promise<number> {
+  // With a new user and PID namespace the init is forked by the helper, which then exits: as a
+  // subreaper we still become its parent and can wait for it (runc does the same).
+  if (!options.detach) becomeSubreaper();
   const created = create(global, { ...options, keepConsole: !options.detach && !options.consoleSocket });
   const store = storeOf(global);
   // Watch for the exit before start: the program may finish at once.
