@@ -78,3 +78,39 @@ test('a user namespace without mappings is refused and leaves nothing', async ()
   assertFails(r, /linux.uidMappings: a new user namespace needs mappings/);
   await assertNoSideEffects(rt, r, { id: r.id, bundle });
 });
+
+test('idmapped bind mount with its own mapping: on-disk owner 0 appears as the mapped 1000', () => {
+  const bundle = rt.bundle({
+    args: ['stat', '-c', '%u:%g', '/idm/f'],
+    edit: (c, dir) => {
+      const data = hostDir(dir);
+      fs.writeFileSync(path.join(data, 'f'), '');
+      fs.chownSync(path.join(data, 'f'), 0, 0);
+      c.mounts.push({ destination: '/idm', type: 'bind', source: data, options: ['rbind'],
+        uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
+    },
+  });
+  const r = rt.runBundle(bundle);
+  assertOk(r);
+  assert.equal(r.stdout.trim(), '1000:1000');
+});
+
+test('"idmap" in a user namespace container: host-root files appear owned by the container root', () => {
+  const bundle = usernsBundle(['sh', '-c', 'stat -c %u:%g /plain/f /mapped/f'], (c, dir) => {
+    const data = path.join(dir, 'rootowned');
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, 'f'), '');
+    c.mounts.push(bindMount(data, '/plain', ['rbind']));
+    c.mounts.push({ destination: '/mapped', type: 'bind', source: data, options: ['rbind', 'idmap'] });
+  });
+  const r = rt.runBundle(bundle);
+  assertOk(r);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['65534:65534', '0:0']);
+});
+
+test('"idmap" without a mapping or a user namespace is refused, nothing left', async () => {
+  const bundle = rt.bundle({ args: ['true'], edit: (c, dir) => void c.mounts.push({ destination: '/m', type: 'bind', source: hostDir(dir), options: ['rbind', 'idmap'] }) });
+  const r = rt.create(bundle);
+  assertFails(r, /"idmap" needs uidMappings\/gidMappings on the mount or a user namespace/);
+  await assertNoSideEffects(rt, r, { id: r.id, bundle });
+});

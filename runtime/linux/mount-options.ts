@@ -10,6 +10,8 @@ export interface ParsedMountOptions {
   data: string;
   bind: boolean;
   recursive: boolean;
+  /** "idmap"/"ridmap": an idmapped bind mount (ridmap: the whole tree). */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 const SET: Record<string, number> = {
@@ -67,6 +69,7 @@ export function parseMountOptions(options: readonly string[] = [], type?: string
     } else if (option in SET) parsed.flags |= SET[option]!;
     else if (option in CLEAR) parsed.flags &= ~CLEAR[option]!;
     else if (option in PROPAGATION) parsed.propagation.push(PROPAGATION[option]!);
+    else if (option === 'idmap' || option === 'ridmap') parsed.idmap = option;
     else if (!IGNORED.has(option)) data.push(option);
   }
   parsed.data = data.join(',');

@@ -4,14 +4,17 @@
 // read-only paths. proc is mounted by the init helper, which is inside the PID namespace.
 import fs = require('node:fs');
 import path = require('node:path');
-import { chdir, chroot, fchdir, withFsIds, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
+import { CLONE, chdir, chroot, fchdir, withFsIds, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
 import type { Device, Mount, RuntimeConfig } from '../spec/types';
 import type { CgroupPaths } from '../cgroups/manager';
 import { mountCgroups } from './cgroup-mount';
 import { createDevice, createDevLinks, DEFAULT_DEVICES } from './devices';
-import type { InitProcess } from './init-process';
-import { parseMountOptions, PROPAGATION } from './mount-options';
+import { idmappedBind } from '../../native/mount-api';
+import { reap } from '../../native/spawn';
+import { InitProcess } from './init-process';
+import { writeIdMaps } from './userns';
+import { type ParsedMountOptions, parseMountOptions, PROPAGATION } from './mount-options';
 import { secureJoin } from './secure-join';
 
 export interface RootfsContext {
@@ -64,6 +67,28 @@ export function prepareRootfs(ctx: RootfsContext): void {
     }
     createInRootfs(ctx, () => createDevLinks(ctx.rootfs));
   }
+}
+
+/**
+ * The user namespace whose mapping an idmapped mount uses: the mount's own uidMappings and
+ * gidMappings (a throwaway init helper makes a user namespace with them), or else the
+ * container's user namespace.
+ */
+function idmapUserNamespace(ctx: RootfsContext, m: Mount, field: string): number {
+  if (m.uidMappings?.length || m.gidMappings?.length) {
+    if (!m.uidMappings?.length || !m.gidMappings?.length) throw new ConfigError(`${field}: uidMappings and gidMappings go together`);
+    const holder = InitProcess.spawn({ stdio: ['devnull', 'devnull', 'devnull'], preservedFds: [] });
+    try {
+      holder.unshare(CLONE.NEWUSER);
+      writeIdMaps(holder.pid, m.uidMappings, m.gidMappings, field);
+      return fs.openSync(`/proc/${holder.pid}/ns/user`, fs.constants.O_RDONLY);
+    } finally {
+      holder.destroy();
+      reap(holder.pid);
+    }
+  }
+  if (!ctx.userns) throw new ConfigError(`${field}: "idmap" needs uidMappings/gidMappings on the mount or a user namespace`);
+  return fs.openSync(`/proc/${ctx.init.pid}/ns/user`, fs.constants.O_RDONLY);
 }
 
 /** In a user namespace devices cannot be made: the host's node is bind-mounted, as runc does. */
@@ -119,7 +144,7 @@ function mountEntry(ctx: RootfsContext, m: Mount, index: number): void {
   const options = parseMountOptions(m.options, m.type);
   const target = secureJoin(ctx.rootfs, m.destination);
   try {
-    if (options.bind) bindMount(ctx, m, target, options.flags, options.recursive, field);
+    if (options.bind || options.idmap) bindMount(ctx, m, target, options, field);
     else if (!m.type) throw new ConfigError(`${field}.type: required unless options include "bind" or "rbind"`);
     else if (m.type === 'cgroup' || m.type === 'cgroup2') {
       mountCgroups(ctx.cgroups, target, options.flags, {
@@ -144,7 +169,8 @@ function mountEntry(ctx: RootfsContext, m: Mount, index: number): void {
   }
 }
 
-function bindMount(ctx: RootfsContext, m: Mount, target: string, flags: number, recursive: boolean, field: string): void {
+function bindMount(ctx: RootfsContext, m: Mount, target: string, options: ParsedMountOptions, field: string): void {
+  const { flags, recursive } = options;
   if (!m.source) throw new ConfigError(`${field}.source: a bind mount needs a source`);
   const source = path.resolve(ctx.bundle, m.source);
   let stat: fs.Stats;
@@ -154,7 +180,18 @@ function bindMount(ctx: RootfsContext, m: Mount, target: string, flags: number, 
     throw new ConfigError(`${field}.source: bind source "${source}" does not exist`);
   }
   ensureTarget(ctx, target, !stat.isDirectory());
-  mount(source, target, null, MS.BIND | (recursive ? MS.REC : 0), null);
+  if (options.idmap || m.uidMappings?.length || m.gidMappings?.length) {
+    const usernsFd = idmapUserNamespace(ctx, m, field);
+    try {
+      idmappedBind(source, target, usernsFd, recursive || options.idmap === 'ridmap');
+    } catch (err) {
+      throw new RuntimeError(`${field}: idmapped mounts of ${source} are not possible here: ${(err as Error).message}`);
+    } finally {
+      fs.closeSync(usernsFd);
+    }
+  } else {
+    mount(source, target, null, MS.BIND | (recursive ? MS.REC : 0), null);
+  }
   // Flags such as ro or nosuid only take effect on a bind mount through a remount.
   if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) mount(null, target, null, flags | MS.BIND | MS.REMOUNT, null);
 }

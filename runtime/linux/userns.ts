@@ -35,7 +35,12 @@ function writeMap(pid: number, file: 'uid_map' | 'gid_map', mappings: readonly I
   }
 }
 
-export function writeIdMaps(pid: number, uidMappings: readonly IDMapping[] | undefined, gidMappings: readonly IDMapping[] | undefined): void {
-  writeMap(pid, 'uid_map', uidMappings, 'linux.uidMappings');
-  writeMap(pid, 'gid_map', gidMappings, 'linux.gidMappings');
+export function writeIdMaps(
+  pid: number,
+  uidMappings: readonly IDMapping[] | undefined,
+  gidMappings: readonly IDMapping[] | undefined,
+  field = 'linux',
+): void {
+  writeMap(pid, 'uid_map', uidMappings, `${field}.uidMappings`);
+  writeMap(pid, 'gid_map', gidMappings, `${field}.gidMappings`);
 }
