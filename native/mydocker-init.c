@@ -97,9 +97,42 @@ static struct sock_fprog filter;
 static unsigned int filter_flags;
 static int have_filter;
 
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+/* Sends a message with one fd attached (SCM_RIGHTS). */
+static void send_fd(const char *text, int fd) {
+	struct iovec iov = {(void *)text, strlen(text)};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr mh = {0};
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof control.buf;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0) _exit(120);
+}
+
+/* With SCMP_ACT_NOTIFY the kernel hands back a listener fd: it goes to the runtime, which passes
+ * it on to the config's listenerPath. */
 static void load_filter(void) {
 	if (!have_filter) return;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter_flags, &filter) < 0) fail(errno, "seccomp");
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter_flags, &filter);
+	if (fd < 0) fail(errno, "seccomp");
+	if (filter_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+		send_fd("listener", (int)fd);
+		close((int)fd);
+	}
+	have_filter = 0;
 }
 
 static int last_cap(void) {
@@ -162,8 +195,9 @@ static void do_exec(int n) {
 
 	if (fields[12][0] == '1' && chroot(".") < 0) fail(errno, "chroot");
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "prctl no_new_privs");
-	/* Without no_new_privs a filter can only be loaded while we still hold CAP_SYS_ADMIN. */
-	if (!nnp) load_filter();
+	/* Without no_new_privs a filter can only be loaded while we still hold CAP_SYS_ADMIN; a filter
+	 * with a listener is loaded now too, while the runtime still listens on the control socket. */
+	if (!nnp || (filter_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) load_filter();
 
 	if (caps_given) {
 		for (int cap = 0; cap <= cap_last; cap++)

@@ -106,3 +106,23 @@ export function sendFds(socket: number, payload: Buffer, fds: readonly number[])
   const sent = Number(sendmsgRaw(socket, msg, MSG_NOSIGNAL));
   check(sent, 'sendmsg', `fd ${socket}`);
 }
+
+const recvmsgRaw = libc.func('long recvmsg(int fd, _Inout_ mydocker_msghdr *msg, int flags)');
+const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/** Receives one message into `buffer`, and the fd attached to it if there is one. */
+export function receiveWithFd(socket: number, buffer: Buffer): { length: number; fd?: number } {
+  const control = Buffer.alloc(24);
+  const msg = {
+    msg_name: null,
+    msg_namelen: 0,
+    msg_iov: [{ iov_base: buffer, iov_len: buffer.length }],
+    msg_iovlen: 1,
+    msg_control: control,
+    msg_controllen: control.length,
+    msg_flags: 0,
+  };
+  const length = check(Number(recvmsgRaw(socket, msg, MSG_CMSG_CLOEXEC)), 'recvmsg', `fd ${socket}`);
+  const hasFd = Number(control.readBigUInt64LE(0)) >= 20 && control.readInt32LE(8) === SOL_SOCKET && control.readInt32LE(12) === SCM_RIGHTS;
+  return hasFd ? { length, fd: control.readInt32LE(16) } : { length };
+}

@@ -6,8 +6,8 @@ import fs = require('node:fs');
 import { CLONE } from '../../native/libc';
 import { deferLogs, flushLogs } from '../log';
 import type { CgroupManager } from '../cgroups/types';
-import type { CompiledSeccomp } from './seccomp-setup';
-import type { NamespaceType, Process } from '../spec/types';
+import { type ContainerSeccomp, sendSeccompListener } from './seccomp-setup';
+import type { NamespaceType, Process, State } from '../spec/types';
 import { capLastCap } from './capabilities';
 import { setUpConsole } from './console';
 import { InitProcess } from './init-process';
@@ -21,7 +21,9 @@ export interface ExecLaunchOptions {
   process: Process;
   preserveFds: number;
   /** The container's seccomp filter, compiled, for the process to load too. */
-  seccomp?: CompiledSeccomp;
+  seccomp?: ContainerSeccomp;
+  /** The container's state, for a seccomp listener. */
+  state: Omit<State, 'rootfs' | 'created' | 'owner'>;
   /** The container's cgroup: the process joins it before it runs. */
   cgroup: CgroupManager;
 }
@@ -72,7 +74,12 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     const consoleMaster = proc.terminal ? setUpConsole(child, proc.consoleSize, false) : undefined;
     try {
       if (options.seccomp) child.seccomp(options.seccomp.flags, options.seccomp.program);
-      child.exec(execPlanFor(proc, env, lastCap, { chrootDot: false, waitForStart: false }));
+      const plan = execPlanFor(proc, env, lastCap, { chrootDot: false, waitForStart: false });
+      const listener = child.exec({ ...plan, seccompListener: options.seccomp?.listenerPath !== undefined });
+      if (listener !== undefined) {
+        host.restore(); // the listener path is the host's
+        sendSeccompListener(options.seccomp!, listener, child.pid, options.state);
+      }
     } catch (err) {
       if (consoleMaster !== undefined) fs.closeSync(consoleMaster);
       throw err;

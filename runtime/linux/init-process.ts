@@ -6,7 +6,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { kill, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair, strerror, SyscallError } from '../../native/libc';
 import { type ChildFd, reap, spawnProcess, waitForChild } from '../../native/spawn';
-import { sendFds } from '../../native/terminal';
+import { receiveWithFd, sendFds } from '../../native/terminal';
 import { RuntimeError } from '../errors';
 
 export interface SpawnInitOptions {
@@ -39,6 +39,8 @@ export interface ExecPlan {
   chrootDot: boolean;
   /** create: block on the exec fifo until `start`; exec: run the program at once. */
   waitForStart: boolean;
+  /** The seccomp filter has SCMP_ACT_NOTIFY rules: the helper sends back the listener fd. */
+  seccompListener?: boolean;
   capLastCap: number;
   path: string;
   args: string[];
@@ -172,8 +174,11 @@ export class InitProcess {
     this.request(['seccomp', String(flags), program], 'seccomp');
   }
 
-  /** Hands over the process; returns once the helper blocks on the exec fifo. */
-  exec(plan: ExecPlan): void {
+  /**
+   * Hands over the process; returns once the helper blocks on the exec fifo (create) or has
+   * exec'd (exec). Returns the seccomp listener fd when the plan asked for one.
+   */
+  exec(plan: ExecPlan): number | undefined {
     const hex = (v: bigint | undefined) => (v === undefined ? '' : v.toString(16));
     const caps = plan.capabilities;
     const fields = [
@@ -199,16 +204,31 @@ export class InitProcess {
       String(plan.env.length),
       ...plan.env,
     ];
+    let listener: number | undefined;
     try {
+      fs.writeSync(this.ctl, Buffer.concat(fields.map((f) => Buffer.from(`${f}\0`))));
+      if (plan.seccompListener) listener = this.receiveListener();
       // create: "ready" once blocked on the fifo; exec: EOF, when execve closed the socket.
-      this.request(fields, 'exec setup', plan.waitForStart ? 'ready' : '');
+      this.expect(plan.waitForStart ? 'ready' : '', 'exec setup');
+      return listener;
     } catch (err) {
+      if (listener !== undefined) fs.closeSync(listener);
       if (err instanceof SyscallError) {
         const detail = err.syscall === 'chdir to cwd' ? `chdir to cwd ("${plan.cwd}") set in config.json failed` : err.syscall;
         throw new RuntimeError(`container init: ${detail}: ${strerror(err.errno)}`);
       }
       throw err;
     }
+  }
+
+  private receiveListener(): number {
+    const { length, fd } = receiveWithFd(this.ctl, this.reply);
+    const text = this.reply.subarray(0, length).toString();
+    if (text === 'listener' && fd !== undefined) return fd;
+    if (fd !== undefined) fs.closeSync(fd);
+    const m = /^err (\d+) (.*)$/.exec(text);
+    if (m) throw new RuntimeError(`container init: ${m[2]}: ${strerror(Number(m[1]))}`);
+    throw new RuntimeError('container init: no seccomp listener fd came back');
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import { deferLogs, flushLogs } from '../log';
 import type { Linux, Namespace, NamespaceType, RuntimeConfig } from '../spec/types';
 import type { Bundle } from '../bundle';
 import type { CgroupPaths } from '../cgroups/manager';
-import type { CompiledSeccomp } from './seccomp-setup';
+import { type ContainerSeccomp, sendSeccompListener } from './seccomp-setup';
 import type { CgroupManager } from '../cgroups/types';
 import { checkConfig, PERSONALITY_DOMAINS } from './config-checks';
 import { setUpConsole } from './console';
@@ -39,7 +39,7 @@ export interface LaunchOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   /** linux.seccomp, compiled (before any namespace is entered: libseccomp must load from the host). */
-  seccomp?: CompiledSeccomp;
+  seccomp?: ContainerSeccomp;
   /** The container's cgroup, already created: the init is moved in before anything runs. */
   cgroup: CgroupManager;
   cgroupPaths: CgroupPaths;
@@ -231,7 +231,13 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     finishRootfs(config, plan.types.has('uts'));
     const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize, true) : undefined;
     if (options.seccomp) init.seccomp(options.seccomp.flags, options.seccomp.program);
-    init.exec(execPlanFor(proc, env, lastCap, { chrootDot: options.noPivot, waitForStart: true }));
+    const execPlan = execPlanFor(proc, env, lastCap, { chrootDot: options.noPivot, waitForStart: true });
+    const listener = init.exec({ ...execPlan, seccompListener: options.seccomp?.listenerPath !== undefined });
+    if (listener !== undefined) {
+      const state = hookState({ ociVersion: config.ociVersion, id: options.id, pid: init.pid, bundle: bundle.dir, annotations: config.annotations }, 'creating');
+      host.restore(); // the listener path is the host's
+      sendSeccompListener(options.seccomp!, listener, init.pid, state);
+    }
     init.close();
     return { init, ownPidNamespace: (plan.unshareFlags & CLONE.NEWPID) !== 0, consoleMaster };
   } catch (err) {

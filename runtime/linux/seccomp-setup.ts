@@ -1,21 +1,59 @@
 // linux.seccomp for a container: compiled once per distinct profile (cached under the state
-// root), before any namespace is entered, and handed to the init helper as raw BPF.
+// root), before any namespace is entered, and handed to the init helper as raw BPF. With
+// SCMP_ACT_NOTIFY rules the kernel's listener fd goes to linux.seccomp.listenerPath together with
+// the container process state (config-linux.md#seccomp, runtime.md).
+import fs = require('node:fs');
 import path = require('node:path');
-import { ConfigError } from '../errors';
-import type { LinuxSeccomp } from '../spec/types';
+import { connectUnix, sendFds } from '../../native/terminal';
+import { ConfigError, RuntimeError } from '../errors';
+import type { LinuxSeccomp, State } from '../spec/types';
 import type { CompiledSeccomp } from './seccomp';
 
 export type { CompiledSeccomp };
 
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
+export interface ContainerSeccomp extends CompiledSeccomp {
+  listenerPath?: string;
+  listenerMetadata?: string;
+}
+
 /** The cache lives in the state root under a name no container id can have ("@" is not allowed in ids). */
-export function compileContainerSeccomp(seccomp: LinuxSeccomp | undefined, stateRoot: string): CompiledSeccomp | undefined {
+export function compileContainerSeccomp(seccomp: LinuxSeccomp | undefined, stateRoot: string): ContainerSeccomp | undefined {
   if (!seccomp) return undefined;
   // Loaded only for configs with seccomp: libseccomp and its bindings cost start-up time.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compileSeccomp } = require('./seccomp') as typeof import('./seccomp');
   const compiled = compileSeccomp(seccomp, { cacheDir: path.join(stateRoot, '@seccomp-cache') });
-  if (compiled.notify) {
-    throw new ConfigError('linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by this version of mydocker-runtime');
+  if (!compiled.notify) return compiled;
+  if (!seccomp.listenerPath) throw new ConfigError('linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY rules');
+  return {
+    ...compiled,
+    flags: compiled.flags | SECCOMP_FILTER_FLAG_NEW_LISTENER,
+    listenerPath: seccomp.listenerPath,
+    ...(seccomp.listenerMetadata !== undefined ? { listenerMetadata: seccomp.listenerMetadata } : {}),
+  };
+}
+
+/** Sends the listener fd with the container process state, one message on a new connection. */
+export function sendSeccompListener(seccomp: ContainerSeccomp, listenerFd: number, pid: number, state: Omit<State, 'rootfs' | 'created' | 'owner'>): void {
+  const processState = {
+    ociVersion: state.ociVersion,
+    fds: ['seccompFd'],
+    pid,
+    ...(seccomp.listenerMetadata !== undefined ? { metadata: seccomp.listenerMetadata } : {}),
+    state,
+  };
+  let socket: number;
+  try {
+    socket = connectUnix(seccomp.listenerPath!);
+  } catch (err) {
+    throw new RuntimeError(`linux.seccomp.listenerPath: ${(err as Error).message}`);
   }
-  return compiled;
+  try {
+    sendFds(socket, Buffer.from(JSON.stringify(processState)), [listenerFd]);
+  } finally {
+    fs.closeSync(socket);
+    fs.closeSync(listenerFd);
+  }
 }

@@ -10,6 +10,7 @@ import { checkId } from '../ids';
 import { proxyConsole, sendConsole } from '../linux/console';
 import { cgroupManager } from '../cgroups/manager';
 import { launchExec } from '../linux/exec-launch';
+import { hookState } from '../linux/hooks';
 import { compileContainerSeccomp } from '../linux/seccomp-setup';
 import type { Process, RuntimeConfig } from '../spec/types';
 import { statusOf } from '../state/status';
@@ -119,6 +120,7 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
     preserveFds: options.preserveFds,
     cgroup: cgroupManager(state.cgroupPaths),
     seccomp,
+    state: hookState(state, 'running'),
   });
   const exited = launched.process.waitExit();
   if (pidFile) writePidFile(pidFile, launched.process.pid);
