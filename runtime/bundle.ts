@@ -1,8 +1,8 @@
 // A bundle: a directory with config.json and the root filesystem it names.
 import fs = require('node:fs');
 import path = require('node:path');
-import { SchemaError, validate } from '../schemas/validate';
 import { ConfigError } from './errors';
+import { parseValidated } from './json-input';
 import type { RuntimeConfig } from './spec/types';
 
 export interface Bundle {
@@ -31,19 +31,7 @@ export function loadBundle(dirArg: string): Bundle {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(code === 'ENOENT' ? `config.json not found in bundle "${dir}"` : `cannot read ${configPath}: ${code}`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config.json: invalid JSON: ${(err as Error).message}`);
-  }
-  try {
-    validate('config', doc, 'config.json');
-  } catch (err) {
-    if (err instanceof SchemaError) throw new ConfigError(err.message);
-    throw err;
-  }
-  const config = doc as RuntimeConfig;
+  const config = parseValidated<RuntimeConfig>(text, 'config', 'config.json');
   if (!config.root?.path) throw new ConfigError('config.json: /root/path: a root filesystem is required on Linux');
   const rootfs = path.resolve(dir, config.root.path);
   try {

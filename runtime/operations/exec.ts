@@ -4,8 +4,8 @@ import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
 import { kill as killPid } from '../../native/libc';
-import { SchemaError, validate } from '../../schemas/validate';
-import { ConfigError, RuntimeError, StateError } from '../errors';
+import { RuntimeError, StateError } from '../errors';
+import { readValidated } from '../json-input';
 import { checkId } from '../ids';
 import { proxyConsole, sendConsole } from '../linux/console';
 import { cgroupManager } from '../cgroups/manager';
@@ -36,20 +36,7 @@ export interface ExecOptions {
 }
 
 function readProcessFile(file: string): Process {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`--process ${file}: ${code ? `cannot read it: ${code}` : `invalid JSON: ${(err as Error).message}`}`);
-  }
-  try {
-    validate('process', doc, `--process ${file}`);
-  } catch (err) {
-    if (err instanceof SchemaError) throw new ConfigError(err.message);
-    throw err;
-  }
-  return doc as Process;
+  return readValidated<Process>(file, 'process', `--process ${file}`);
 }
 
 function parseUser(text: string): { uid: number; gid?: number } {

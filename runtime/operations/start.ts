@@ -1,21 +1,14 @@
 import fs = require('node:fs');
 import { RuntimeError, StateError } from '../errors';
-import { checkId } from '../ids';
 import { hasHooks, hookState, runHooks, runHooksWarning } from '../linux/hooks';
 import { enterNamespacesOf, HostNamespaces } from '../linux/namespaces';
 import type { NamespaceType } from '../spec/types';
-import { statusOf } from '../state/status';
 import type { StoredState } from '../state/store';
-import { type GlobalOptions, storeOf } from './options';
+import { type GlobalOptions, withLockedContainer } from './options';
 
 /** start: releases the init blocked on the exec fifo, which then execs the user program. */
 export function start(global: GlobalOptions, id: string): void {
-  checkId(id);
-  const store = storeOf(global);
-  const lock = store.lock(id);
-  try {
-    const state = store.read(id);
-    const status = statusOf(store, state);
+  withLockedContainer(global, id, ({ store, state, status }) => {
     if (status === 'stopped') throw new StateError('cannot start a container that has stopped');
     if (status !== 'created') throw new StateError(`cannot start an already ${status} container`);
     runStartContainerHooks(state);
@@ -36,9 +29,7 @@ export function start(global: GlobalOptions, id: string): void {
     }
     fs.rmSync(fifo, { force: true });
     runHooksWarning('poststart', state.hooks, hookState(state, 'running'));
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 /** startContainer hooks: in the container's namespaces, before its program runs. */

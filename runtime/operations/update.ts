@@ -1,11 +1,8 @@
-import fs = require('node:fs');
-import { SchemaError, validate } from '../../schemas/validate';
 import { cgroupManager } from '../cgroups/manager';
 import type { LinuxResources } from '../cgroups/types';
-import { ConfigError, RuntimeError, StateError } from '../errors';
-import { checkId } from '../ids';
-import { statusOf } from '../state/status';
-import { type GlobalOptions, storeOf } from './options';
+import { RuntimeError, StateError } from '../errors';
+import { readValidated } from '../json-input';
+import { type GlobalOptions, withLockedContainer } from './options';
 
 /** update's per-knob flags, as runc names them. */
 export interface UpdateFlags {
@@ -41,22 +38,7 @@ function parseInteger(text: string, flag: string): number {
 /** Resources from --resources FILE (or - for stdin), then the flags on top. */
 export function resourcesFrom(file: string | undefined, flags: UpdateFlags): LinuxResources {
   let resources: LinuxResources = {};
-  if (file !== undefined) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(fs.readFileSync(file === '-' ? 0 : file, 'utf8'));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`--resources ${file}: ${code ? `cannot read it: ${code}` : `invalid JSON: ${(err as Error).message}`}`);
-    }
-    try {
-      validate('resources', doc, `--resources ${file}`);
-    } catch (err) {
-      if (err instanceof SchemaError) throw new ConfigError(err.message);
-      throw err;
-    }
-    resources = doc as LinuxResources;
-  }
+  if (file !== undefined) resources = readValidated<LinuxResources>(file, 'resources', `--resources ${file}`);
   const int = (flag: keyof UpdateFlags) => (flags[flag] === undefined ? undefined : parseInteger(flags[flag]!, flag));
   const bytes = (flag: keyof UpdateFlags) => (flags[flag] === undefined ? undefined : parseBytes(flags[flag]!, flag));
   const cpu = { ...resources.cpu };
@@ -85,14 +67,8 @@ export function resourcesFrom(file: string | undefined, flags: UpdateFlags): Lin
 
 /** update: changes a running (or paused, or created) container's resources. */
 export function update(global: GlobalOptions, id: string, resources: LinuxResources): void {
-  checkId(id);
-  const store = storeOf(global);
-  const lock = store.lock(id);
-  try {
-    const state = store.read(id);
-    if (statusOf(store, state) === 'stopped') throw new StateError('container not running: cannot update a stopped container');
+  withLockedContainer(global, id, ({ state, status }) => {
+    if (status === 'stopped') throw new StateError('container not running: cannot update a stopped container');
     cgroupManager(state.cgroupPaths).update(resources);
-  } finally {
-    lock.release();
-  }
+  });
 }
