@@ -130,6 +130,21 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'checkpoint',
+    describe: 'checkpoint a running container with criu (not supported yet: refused with the reason)',
+    positionals: [ID],
+    options: [{ name: 'image-path', type: 'string', describe: 'where criu writes the images' }],
+  },
+  {
+    name: 'restore',
+    describe: 'restore a container from criu images (not supported yet: refused with the reason)',
+    positionals: [ID],
+    options: [
+      { name: 'image-path', type: 'string', describe: 'where the criu images are' },
+      { name: 'bundle', alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' },
+    ],
+  },
+  {
     name: 'exec',
     describe: 'run a new process in a running container; exit with its status unless --detach',
     positionals: [ID, { name: 'command', required: false, variadic: true, describe: 'the command and its arguments' }],

@@ -106,6 +106,15 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
       return 0;
     case 'exec':
       return exec(global, execOptions(v, lists));
+    case 'checkpoint':
+    case 'restore': {
+      const criu = ['/usr/sbin/criu', '/usr/bin/criu'].find((p) => fs.existsSync(p));
+      throw new RuntimeError(
+        criu
+          ? `${name}: checkpoint/restore through criu (${criu}) is not implemented by this version of mydocker-runtime`
+          : `${name}: criu is not installed (apt-get install criu), and checkpoint/restore is not implemented by this version of mydocker-runtime`,
+      );
+    }
     case 'features':
       out(`${JSON.stringify(features(), null, 2)}\n`);
       return 0;
