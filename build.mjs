@@ -65,8 +65,8 @@ script.runInThisContext()(exports, require, module, file, __dirname);
 
 for (const program of programs) {
   const bundleName = program.out.replace(/\.js$/, '.bundle.js');
-  const outfile = path.join(dist, bundleName);
-  fs.rmSync(`${outfile}.cache`, { force: true });
+  const finalFile = path.join(dist, bundleName);
+  const outfile = `${finalFile}.${process.pid}.tmp`;
   await esbuild.build({
     entryPoints: [path.join(root, program.entry)],
     outfile,
@@ -85,13 +85,20 @@ for (const program of programs) {
     },
     logLevel: 'warning',
   });
+  fs.renameSync(outfile, finalFile);
+  fs.rmSync(`${finalFile}.cache`, { force: true });
   const launcherFile = path.join(dist, program.out);
-  fs.writeFileSync(launcherFile, launcher(bundleName), { mode: 0o755 });
-  fs.chmodSync(launcherFile, 0o755);
+  fs.writeFileSync(`${launcherFile}.tmp`, launcher(bundleName), { mode: 0o755 });
+  fs.chmodSync(`${launcherFile}.tmp`, 0o755);
+  fs.renameSync(`${launcherFile}.tmp`, launcherFile);
 }
 
 // The native programs: static, so that exec does not pay for the dynamic loader.
-const cc = (out, source, defines = []) =>
-  run('cc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', ...defines, '-o', path.join(dist, out), source]);
+// Built next to the target and renamed into place: a runtime in use never sees a half-written binary.
+const cc = (out, source, defines = []) => {
+  const tmp = path.join(dist, `.${out}.${process.pid}`);
+  run('cc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', ...defines, '-o', tmp, source]);
+  fs.renameSync(tmp, path.join(dist, out));
+};
 cc('mydocker-init', 'native/mydocker-init.c');
 cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"']);

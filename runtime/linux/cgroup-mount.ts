@@ -25,7 +25,8 @@ export function mountCgroups(paths: CgroupPaths, target: string, flags: number, 
   ops.mountFs('tmpfs', target, 'tmpfs', (flags & ~MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755');
   for (const h of v1Hierarchies()) {
     const dir = paths.dirs[h.key];
-    if (!dir || !h.mountPoint.startsWith('/sys/fs/cgroup/')) continue;
+    // A hybrid host's unified mount is left out, as runc does.
+    if (!dir || h.key === '' || !h.mountPoint.startsWith('/sys/fs/cgroup/')) continue;
     const name = path.relative('/sys/fs/cgroup', h.mountPoint);
     const sub = path.join(target, name);
     mkdir(sub);

@@ -109,14 +109,15 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
     seccomp,
     state: hookState(state, 'running'),
   });
-  const exited = launched.process.waitExit();
   if (pidFile) writePidFile(pidFile, launched.process.pid);
   if (consoleSocket && launched.consoleMaster !== undefined) {
     sendConsole(consoleSocket, launched.consoleMaster);
     fs.closeSync(launched.consoleMaster);
     delete launched.consoleMaster;
   }
+  // Detached, the process is the caller's to reap (conmon and the shims wait for it as subreapers).
   if (options.detach) return 0;
+  const exited = launched.process.waitExit();
   const stopProxy = launched.consoleMaster !== undefined ? proxyConsole(launched.consoleMaster) : undefined;
   const forward = (signal: NodeJS.Signals) => killPid(launched.process.pid, os.constants.signals[signal]);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];

@@ -22,8 +22,9 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
   if (!options.detach) becomeSubreaper();
   const created = create(global, { ...options, keepConsole: !options.detach && !options.consoleSocket });
   const store = storeOf(global);
-  // Watch for the exit before start: the program may finish at once.
-  const exited = created.init.waitExit();
+  // Watch for the exit before start: the program may finish at once. Detached, the init is the
+  // caller's to reap.
+  const exited = options.detach ? undefined : created.init.waitExit();
   // The proxy gives the pty our window size: before start, so the program sees it at once.
   const stopProxy = !options.detach && created.consoleMaster !== undefined ? proxyConsole(created.consoleMaster) : undefined;
   try {
@@ -39,7 +40,7 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
     killPid(created.init.pid, os.constants.signals[signal]);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
-  const status = await exited;
+  const status = await exited!;
   stopProxy?.();
   for (const signal of FORWARDED) process.off(signal, forward);
   const lock = store.lock(options.id);
