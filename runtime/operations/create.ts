@@ -67,7 +67,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
   if (terminal && !consoleSocket && !options.keepConsole) {
     throw new RuntimeError('process.terminal: a detached container with a terminal needs --console-socket to hand the pty to');
   }
-  const seccomp = compileContainerSeccomp(bundle.config.linux?.seccomp, global.root);
+  const seccomp = compileContainerSeccomp(bundle.config.linux?.seccomp);
   const cgroupPaths = planCgroups(bundle.config.linux?.cgroupsPath, options.id, global.systemdCgroup);
   const store = storeOf(global);
   const lock = store.reserve(options.id);

@@ -92,7 +92,7 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
   const proc = options.processFile
     ? readProcessFile(path.resolve(options.processFile))
     : processFromFlags(config?.process, options);
-  const seccomp = compileContainerSeccomp(config?.linux?.seccomp, global.root);
+  const seccomp = compileContainerSeccomp(config?.linux?.seccomp);
   if (options.processFile && options.tty) proc.terminal = true;
   const consoleSocket = options.consoleSocket ? path.resolve(options.consoleSocket) : undefined;
   const pidFile = options.pidFile ? path.resolve(options.pidFile) : undefined;
