@@ -6,7 +6,7 @@ import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
-import type { Linux, Namespace, NamespaceType, RuntimeConfig } from '../spec/types';
+import type { NamespaceType, RuntimeConfig } from '../spec/types';
 import type { Bundle } from '../bundle';
 import type { CgroupPaths } from '../cgroups/manager';
 import { type ContainerSeccomp, sendSeccompListener } from './seccomp-setup';
@@ -17,17 +17,9 @@ import { planScheduling } from './scheduling';
 import { capLastCap } from './capabilities';
 import { InitProcess } from './init-process';
 import { hasHooks, hookState, runHooks } from './hooks';
-import {
-  enterNamespaces,
-  enterNamespacesOf,
-  HostNamespaces,
-  hostRestorable,
-  NAMESPACES,
-  type NamespacePlan,
-  openNamespace,
-  planNamespaces,
-} from './namespaces';
-import { hostIdOf, writeIdMaps } from './userns';
+import { enterTimeNamespace, startInNamespaces, startInUserNamespace, type StartedInit } from './init-start';
+import { enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
+import { hostIdOf } from './userns';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
@@ -73,102 +65,6 @@ function runCreateHooks(bundle: Bundle, id: string, pid: number, types: Set<Name
     } finally {
       host.restoreForChildren();
     }
-  }
-}
-
-/**
- * The helper joins a time namespace by path, or unshares a new one; the new one's clock offsets
- * are written before any process is in it (time_namespaces(7)) and the program enters it at execve.
- */
-function enterTimeNamespace(init: InitProcess, time: NonNullable<NamespacePlan['time']>, offsets: Linux['timeOffsets']): void {
-  if (time.path) {
-    const fd = openNamespace('time', time.path, time.field);
-    try {
-      init.joinNamespace(fd, CLONE.NEWTIME);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return;
-  }
-  init.unshare(CLONE.NEWTIME);
-  const lines = Object.entries(offsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
-  if (lines.length === 0) return;
-  const file = `/proc/${init.pid}/timens_offsets`;
-  try {
-    fs.writeFileSync(file, lines.join('\n'));
-  } catch (err) {
-    throw new RuntimeError(`linux.timeOffsets: writing ${file}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-}
-
-interface StartedInit {
-  init: InitProcess;
-  /** Where the main thread returns to; it is inside the container's namespaces meanwhile. */
-  host: HostNamespaces;
-}
-
-/**
- * Without a user namespace: the main thread enters (or creates) the namespaces and the helper is
- * spawned into them. A new cgroup namespace must be rooted at the container's cgroup, so the
- * helper unshares that one itself once it has been moved in.
- */
-function startInNamespaces(plan: NamespacePlan, namespaces: readonly Namespace[], cgroup: CgroupManager, spawnInit: () => InitProcess): StartedInit {
-  const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
-  const host = enterNamespaces({ ...plan, unshareFlags: plan.unshareFlags & ~CLONE.NEWCGROUP }, namespaces);
-  let init: InitProcess | undefined;
-  try {
-    init = spawnInit();
-    host.restoreForChildren();
-    cgroup.addProcess(init.pid);
-    if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
-    return { init, host };
-  } catch (err) {
-    init?.destroy();
-    host.restore();
-    host.close();
-    throw err;
-  }
-}
-
-/**
- * With a user namespace: the helper, spawned in our namespaces and moved into the cgroup, makes
- * (or joins) the user namespace, becomes its root once we wrote the id maps, then makes or joins
- * every other namespace inside it, and forks the PID 1 of a new PID namespace. The main thread
- * then joins those namespaces (never the user one) to set up the rootfs.
- */
-function startInUserNamespace(plan: NamespacePlan, config: RuntimeConfig, cgroup: CgroupManager, spawnInit: () => InitProcess): StartedInit {
-  const host = new HostNamespaces(hostRestorable(plan));
-  let init: InitProcess | undefined;
-  try {
-    init = spawnInit();
-    cgroup.addProcess(init.pid);
-    const user = plan.user!;
-    if (user.path) {
-      joinByPath(init, 'user', user.path, user.field);
-    } else {
-      init.unshare(CLONE.NEWUSER);
-      writeIdMaps(init.pid, config.linux?.uidMappings, config.linux?.gidMappings);
-      if (hostIdOf(config.linux?.uidMappings, 0) !== undefined && hostIdOf(config.linux?.gidMappings, 0) !== undefined) init.setIds(0, 0);
-    }
-    for (const join of plan.joins) joinByPath(init, join.type, join.path, `linux.namespaces (${join.type})`);
-    if (plan.unshareFlags) init.unshare(plan.unshareFlags);
-    if (plan.unshareFlags & CLONE.NEWPID) init.fork();
-    enterNamespacesOf(init.pid, hostRestorable(plan).filter((t) => t !== 'pid'));
-    return { init, host };
-  } catch (err) {
-    init?.destroy();
-    host.restore();
-    host.close();
-    throw err;
-  }
-}
-
-function joinByPath(init: InitProcess, type: NamespaceType, nsPath: string, field: string): void {
-  const fd = openNamespace(type, nsPath, field);
-  try {
-    init.joinNamespace(fd, NAMESPACES[type].flag);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
