@@ -48,7 +48,7 @@ static const struct { const char *name; long nr; } table[] = {
   {"umount2", SYS_umount2}, {"setns", SYS_setns}, {"getpid", SYS_getpid}, {"getppid", SYS_getppid},
   {"getpgid", SYS_getpgid}, {"uname", SYS_uname}, {"kill", SYS_kill}, {"personality", SYS_personality},
   {"mkdirat", SYS_mkdirat}, {"sethostname", SYS_sethostname}, {"chroot", SYS_chroot}, {"dup", SYS_dup},
-  {"getuid", SYS_getuid}, {"getcwd", SYS_getcwd}, {"ioprio_get", SYS_ioprio_get},
+  {"getuid", SYS_getuid}, {"geteuid", SYS_geteuid}, {"getcwd", SYS_getcwd}, {"ioprio_get", SYS_ioprio_get},
   {"sched_getscheduler", SYS_sched_getscheduler}, {"getpriority", SYS_getpriority},
 };
 int main(int argc, char **argv) {
