@@ -90,7 +90,7 @@ const badCreates = {
   },
   'a sysctl that does not exist': {
     edit: (c) => void (c.linux.sysctl = { 'net.nosuch.key': '1' }),
-    message: /linux.sysctl\["net.nosuch.key"\]: cannot set it to "1": ENOENT/,
+    message: /linux.sysctl\["net.nosuch.key"\]: cannot set it to "1": \/proc\/sys\/net\/nosuch\/key: no such file or directory/,
   },
   'an rlimit above the hard limit we may grant': {
     edit: (c) => void (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }]),

@@ -4,7 +4,7 @@
 // read-only paths. proc is mounted by the init helper, which is inside the PID namespace.
 import fs = require('node:fs');
 import path = require('node:path');
-import { CLONE, chdir, chroot, fchdir, withFsIds, MNT_DETACH, mount, MS, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
+import { CLONE, chdir, chroot, fchdir, withFsIds, MNT_DETACH, mount, MS, strerror, pivotRoot, setdomainname, sethostname, SyscallError, umount2 } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
 import type { Device, Mount, RuntimeConfig } from '../spec/types';
 import type { CgroupPaths } from '../cgroups/manager';
@@ -234,7 +234,8 @@ export function finishRootfs(config: RuntimeConfig, ownUts: boolean): void {
     try {
       fs.writeFileSync(file, value);
     } catch (err) {
-      throw new ConfigError(`linux.sysctl["${key}"]: cannot set it to "${value}": ${(err as NodeJS.ErrnoException).code}`);
+      const e = err as NodeJS.ErrnoException;
+      throw new ConfigError(`linux.sysctl["${key}"]: cannot set it to "${value}": ${file}: ${e.errno ? strerror(-e.errno) : e.code}`);
     }
   }
   for (const p of config.linux?.readonlyPaths ?? []) {

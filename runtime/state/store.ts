@@ -90,7 +90,17 @@ export class ContainerStore {
     } catch {
       throw new NotFoundError(id);
     }
-    return JSON.parse(text) as StoredState;
+    let state: StoredState;
+    try {
+      state = JSON.parse(text) as StoredState;
+    } catch {
+      throw new RuntimeError(`state of container "${id}" in ${this.root} is damaged`);
+    }
+    // Another runtime's state (runc's, in a shared --root) has none of our fields.
+    if (typeof state.pid !== 'number' || typeof state.initStartTime !== 'number' || !state.cgroupPaths) {
+      throw new RuntimeError(`container "${id}" in ${this.root} was not created by mydocker-runtime`);
+    }
+    return state;
   }
 
   /** Atomic: write a temporary file, then rename it over state.json. */
