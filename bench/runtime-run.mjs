@@ -26,8 +26,9 @@ import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { makeBundle, removeBundle, writeConfig } from '../conformance/lib/bundle.mjs';
 import { defaultRuntime } from '../conformance/lib/runtime.mjs';
+import { CLIENT_CONFIGS } from '../test/lib/fixtures.mjs';
 
-const DOCKER_FIXTURE = process.env.DOCKER_CONFIG_FIXTURE || '/work/shared/fixtures/client-configs/docker-run-config.json';
+const DOCKER_FIXTURE = process.env.DOCKER_CONFIG_FIXTURE || path.join(CLIENT_CONFIGS, 'docker-run-config.json');
 
 function parseArgs(argv) {
   const opts = { config: 'baseline', rounds: Number(process.env.ROUNDS || 20), json: false, warmup: 2 };

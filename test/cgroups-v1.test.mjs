@@ -9,12 +9,13 @@ import { test } from 'node:test';
 import { load } from './lib/dist.mjs';
 import { setupRuntime } from '../conformance/lib/runtime.mjs';
 import { assertOk, assertFails } from '../conformance/lib/checks.mjs';
+import { CLIENT_CONFIGS } from './lib/fixtures.mjs';
 
 const { cgroupPathSpec } = load('runtime/cgroups/paths');
 const { CgroupV1, v1Dirs, v1Hierarchies } = load('runtime/cgroups/v1');
 const { containerDeviceRules } = load('runtime/cgroups/devices');
 const { isUnifiedHost } = load('runtime/cgroups/manager');
-const FIXTURES = fs.existsSync('/work/shared/fixtures') ? '/work/shared/fixtures/client-configs' : path.resolve('../shared/fixtures/client-configs');
+const FIXTURES = CLIENT_CONFIGS;
 const readFixture = (name) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 
 const rt = setupRuntime({ idPrefix: 'cg' });

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from './lib/dist.mjs';
+import { CLIENT_CONFIGS } from './lib/fixtures.mjs';
 
 const { CgroupV2, cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2, isCgroup2Mount } = load('runtime/cgroups/v2');
 const ebpf = load('runtime/cgroups/devices-ebpf');
 
-const FIXTURES = process.env.CLIENT_CONFIGS ?? '/work/shared/fixtures/client-configs';
+const FIXTURES = CLIENT_CONFIGS;
 const fixture = (name) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 const DIST_LIB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'lib');
 

@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setupRuntime } from '../conformance/lib/runtime.mjs';
+import { CLIENT_CONFIGS } from './lib/fixtures.mjs';
 import { assertFails, assertNoSideEffects, assertOk } from '../conformance/lib/checks.mjs';
 
 const rt = setupRuntime({ idPrefix: 'lcfg' });
-const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'shared', 'fixtures', 'client-configs');
+const FIXTURES = CLIENT_CONFIGS;
 
 function run(args, overrides = {}) {
   const bundle = rt.bundle({ args: ['sh', '-c', args], ...overrides });

@@ -17,10 +17,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { upstreamAvailable, upstreamStateVerdict, upstreamVerdict } from './lib/upstream-schemas.mjs';
+import { CLIENT_CONFIGS } from './lib/fixtures.mjs';
 
 const require = createRequire(import.meta.url);
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = '/work/shared/fixtures/client-configs';
+const FIXTURES = CLIENT_CONFIGS;
 const VALIDATE_JS = join(repo, 'dist/lib/schemas/validate.js');
 const GENERATED_JS = join(repo, 'schemas/generated/validators.js');
 

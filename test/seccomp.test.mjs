@@ -10,13 +10,14 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from './lib/dist.mjs';
+import { CLIENT_CONFIGS } from './lib/fixtures.mjs';
 
 const { compileSeccomp, seccompFeatures, SECCOMP_FILTER_FLAG } = load('runtime/linux/seccomp');
 const { ConfigError } = load('runtime/errors');
 const libseccomp = load('native/libseccomp');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURES = process.env.CLIENT_CONFIGS ?? '/work/shared/fixtures/client-configs';
+const FIXTURES = CLIENT_CONFIGS;
 const LOADER_SOURCE = path.join(here, 'fixtures', 'seccomp-load.c');
 
 // syscall numbers the behaviour tests use
