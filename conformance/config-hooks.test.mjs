@@ -6,6 +6,9 @@
 // its namespaces, its environment and its argv into a directory, and appends its name to
 // `order`. Hooks in the runtime namespace, and createContainer (before pivot_root, so host paths
 // still resolve), write to the host directory; startContainer writes to /mnt, a bind of it.
+//
+// runtime.md#lifecycle is cited in its current text (13 steps; a failing poststart hook is an
+// error since runtime-spec PR #1262, v1.0.2 to v1.2.0 said "log a warning").
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,6 +90,18 @@ const nsOfPid = (pid) => Object.fromEntries(NS.map((t) => [t, fs.readlinkSync(`/
 
 async function waitStopped(id) {
   await rt.waitForStatus(id, 'stopped', 15000);
+}
+
+/** Wait until the container is stopped or gone (destroyed); returns its last status or 'gone'. */
+async function waitStoppedOrGone(id, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = rt.tryState(id);
+    if (!s) return 'gone';
+    if (s.status === 'stopped') return 'stopped';
+    if (Date.now() > deadline) return s.status;
+    await sleep(25);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -361,8 +376,17 @@ for (const kind of ['prestart', 'createRuntime', 'createContainer']) {
     const r = rt.create(h.bundle);
     assertFails(r, undefined, `create with a failing ${kind} hook`);
     await assertNoSideEffects(rt, r, { id: r.id, bundle: h.bundle });
-    assert.deepEqual(h.order().filter((n) => n !== 'poststop'), [kind]);
+    assert.deepEqual(h.order(), [kind]);
     assert.ok(!h.has('program'), 'the user program ran');
+  });
+
+  test(`runtime.md#lifecycle: after a failing ${kind} hook the runtime MUST "continue the lifecycle at step 12" - the container is destroyed and the poststop hooks (step 13) are invoked`, async () => {
+    const h = hookBundle((d) => ({ [kind]: [recorder(kind, d, { rc: 3 })], poststop: [recorder('poststop', d)] }), { args: ['true'] });
+    const r = rt.create(h.bundle);
+    assertFails(r, undefined, `create with a failing ${kind} hook`);
+    await assertNoSideEffects(rt, r, { id: r.id, bundle: h.bundle });
+    assert.deepEqual(h.order(), [kind, 'poststop'], 'the poststop hook must run once the container is destroyed');
+    assert.equal(h.state('poststop').id, r.id);
   });
 }
 
@@ -373,25 +397,34 @@ test(
     const h = hookBundle((d, m) => ({ startContainer: [recorder('startContainer', m, { rc: 3 })] }), { args: ['sh', '-c', 'echo ran > /mnt/program; sleep 30'] });
     const c = rt.create(h.bundle);
     assertOk(c, 'create');
+    const { pid } = rt.state(c.id);
     const s = rt.run(['start', c.id]);
     assertFails(s, undefined, 'start with a failing startContainer hook');
-    await waitStopped(c.id);
+    const status = await waitStoppedOrGone(c.id);
+    assert.ok(status === 'stopped' || status === 'gone', `the container must be stopped (or destroyed), it is ${status}`);
+    for (let i = 0; i < 50 && processAlive(pid); i++) await sleep(20);
+    assert.ok(!processAlive(pid), 'the container process is still alive');
     assert.ok(!h.has('program'), 'the user program ran');
   },
 );
 
 test(
-  'runtime.md#lifecycle: "If any poststart hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded"',
-  runcDeviation('runtime.md#lifecycle: runc 1.1.5 fails create (where it runs poststart) and removes the container when a poststart hook fails'),
+  'runtime.md#lifecycle step 9: "If any poststart hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12" (destroy, then poststop)',
+  runcDeviation('runtime.md#lifecycle: runc 1.1.5 runs poststart hooks in create, so their failure fails create instead of start'),
   async () => {
-    const h = hookBundle((d) => ({ poststart: [recorder('poststart1', d, { rc: 3 }), recorder('poststart2', d)] }));
+    // runtime-spec v1.0.2 to v1.2.0 said "log a warning ... continue as if the hook had succeeded";
+    // the current text (runtime-spec PR #1262, what runc has always done) makes it an error.
+    const h = hookBundle((d) => ({ poststart: [recorder('poststart1', d, { rc: 3 })], poststop: [recorder('poststop', d)] }));
     const c = rt.create(h.bundle);
     assertOk(c, 'create');
+    const { pid } = rt.state(c.id);
     const s = rt.run(['start', c.id]);
-    assertOk(s, 'start with a failing poststart hook');
-    assert.ok(s.stderr.trim().length > 0, 'a warning is logged on stderr');
-    assert.deepEqual(h.order(), ['poststart1', 'poststart2'], 'the remaining poststart hook must run');
-    assert.equal(rt.state(c.id).status, 'running', 'the container keeps running');
+    assertFails(s, undefined, 'start with a failing poststart hook');
+    const status = await waitStoppedOrGone(c.id);
+    assert.ok(status === 'stopped' || status === 'gone', `the container must be stopped (or destroyed), it is ${status}`);
+    for (let i = 0; i < 50 && processAlive(pid); i++) await sleep(20);
+    assert.ok(!processAlive(pid), 'the container process is still alive');
+    if (status === 'gone') assert.deepEqual(h.order(), ['poststart1', 'poststop'], 'destroyed: the poststop hooks must have run');
   },
 );
 

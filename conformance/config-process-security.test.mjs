@@ -122,6 +122,11 @@ test('config.md#linux-process capabilities: empty arrays keep nothing - every se
   for (const k of ['CapBnd', 'CapPrm', 'CapEff', 'CapInh', 'CapAmb']) assert.equal(st[k], capMask(), k);
 });
 
+test('runc convention (the spec leaves it open): without process.capabilities the process keeps no capability at all', () => {
+  const st = statusFields(sh(STATUS, { edit: (c) => void delete c.process.capabilities }));
+  for (const k of ['CapBnd', 'CapPrm', 'CapEff', 'CapInh', 'CapAmb']) assert.equal(st[k], capMask(), `${k}: the runtime's own capabilities leaked in`);
+});
+
 test('config.md#linux-process capabilities: a capability outside the bounding set is not usable by root (chown fails), inside it is', () => {
   const script = 'touch /mnt/f; chown 1000 /mnt/f 2>/dev/null && echo chown=ok || echo chown=denied';
   const mnt = { destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] };
