@@ -11,14 +11,15 @@
 // /sys/fs/cgroup/<controller>/<ns>/<id> are ours alone). Cleanup removes the containers, images and
 // namespaces, stops containerd by pid (SIGTERM, then SIGKILL), kills shims left by *our* containerd
 // (found by our socket address), unmounts what is left under the temp dir, removes the cgroup
-// directories under our namespaces and the temp dirs.
+// directories under our namespaces and the temp dirs (set-up and cleanup: lib/containerd.mjs, shared
+// with bench/clients.mjs).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { exec, startContainerd } from './lib/containerd.mjs';
+import { CGROUP_ROOT, CGROUP_V2, mountsUnder, sleep } from './lib/host.mjs';
 import { pushBusybox, startRegistry } from './lib/registry.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -35,58 +36,9 @@ const missing = [...NEEDED, ...RUNTIMES.map((r) => r.bin)].filter((f) => !fs.exi
 const skip =
   process.getuid?.() !== 0 ? 'needs root' : missing.length > 0 ? `missing: ${missing.join(', ')} (scripts/install-deps.sh, npm run build)` : false;
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-const CGROUP_V2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const shq = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${String(s).replace(/'/g, `'\\''`)}'`);
-
-/** Child environment: no proxies, no CA bundle parsing for the Go tools. */
-const ENV = (() => {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k];
-  return env;
-})();
-
-/**
- * Runs a command; never throws. Resolves { cmd, code, signal, stdout, stderr, ms }.
- * `onStdout(chunk, child)` lets a caller react to output (e.g. write stdin once a prompt appears).
- */
-function exec(cmd, args, { input, timeoutMs = 30000, onStdout, keepStdinOpen = false } = {}) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(cmd, args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.on('error', (e) => (stderr += String(e)));
-    if (input !== undefined) child.stdin.write(input);
-    if (!keepStdinOpen) child.stdin.end();
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        cmd: [cmd, ...args].map(shq).join(' '),
-        code,
-        signal,
-        timedOut,
-        stdout,
-        stderr,
-        ms: Date.now() - t0,
-      });
-    });
-  });
-}
 
 /** A readable account of a command's result, for assertion messages. */
 function show(r, extra = '') {
@@ -97,87 +49,28 @@ function show(r, extra = '') {
 }
 
 // ---------------------------------------------------------------------------------------------
-// containerd
+// containerd (test/clients/lib/containerd.mjs)
 
-const tmp = skip ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-containerd-'));
-const SOCK = tmp && path.join(tmp, 'c.sock');
-let containerd = null; // ChildProcess
+let cd = null; // the private containerd
+let tmp = null; // its temp dir
+let SOCK = null; // its gRPC socket
 let registry = null;
 let imageRef = null;
 
 function ctr(ns, args, opts) {
-  return exec('ctr', ['--address', SOCK, '--namespace', ns, ...args], opts);
-}
-
-async function startContainerd() {
-  const config = path.join(tmp, 'config.toml');
-  fs.writeFileSync(
-    config,
-    [
-      'version = 2',
-      `root = "${tmp}/root"`,
-      `state = "${tmp}/state"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]',
-      '[grpc]',
-      `  address = "${SOCK}"`,
-      '[ttrpc]',
-      `  address = "${SOCK}.ttrpc"`,
-      '[debug]',
-      '  level = "info"',
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = "${tmp}/opt"`,
-      '',
-    ].join('\n'),
-  );
-  const log = fs.openSync(path.join(tmp, 'containerd.log'), 'a');
-  containerd = spawn('/usr/bin/containerd', ['--config', config], { env: ENV, stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  containerd.on('error', () => {});
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (containerd.exitCode !== null || containerd.signalCode !== null) break;
-    if (fs.existsSync(SOCK)) {
-      const r = await exec('ctr', ['--address', SOCK, 'version'], { timeoutMs: 5000 });
-      if (r.code === 0 && /Server:/.test(r.stdout)) return;
-    }
-    await sleep(50);
-  }
-  throw new Error(`containerd did not come up:\n${containerdLog()}`);
-}
-
-function containerdLog(filter) {
-  try {
-    const lines = fs.readFileSync(path.join(tmp, 'containerd.log'), 'utf8').split('\n');
-    return (filter ? lines.filter((l) => l.includes(filter)) : lines).slice(-40).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-/** The shim's bundle log (the runtime's --log json file) for a container, if the bundle still exists. */
-function bundleLog(ns, id) {
-  try {
-    return fs.readFileSync(path.join(tmp, 'state', 'io.containerd.runtime.v2.task', ns, id, 'log.json'), 'utf8');
-  } catch {
-    return '';
-  }
+  return cd.ctr(ns, args, opts);
 }
 
 /** Extra failure context: the runtime's log.json and containerd's log lines about the container. */
 function context(ns, id) {
-  const lj = bundleLog(ns, id);
-  const cl = containerdLog(id);
+  const lj = cd.bundleLog(ns, id);
+  const cl = cd.log(id);
   return `${lj ? `\n--- ${ns}/${id}/log.json ---\n${lj}` : ''}${cl ? `\n--- containerd.log (${id}) ---\n${cl}` : ''}`;
 }
 
 /** Best-effort removal of a container and its task (used in finally blocks). */
-async function removeContainer(ns, id) {
-  const ls = await ctr(ns, ['task', 'ls'], { timeoutMs: 10000 });
-  if (new RegExp(`^${id}\\s`, 'm').test(ls.stdout)) {
-    await ctr(ns, ['task', 'kill', '--all', '--signal', 'SIGKILL', id], { timeoutMs: 10000 });
-    await ctr(ns, ['task', 'delete', '--force', id], { timeoutMs: 15000 });
-  }
-  await ctr(ns, ['container', 'delete', id], { timeoutMs: 10000 });
+function removeContainer(ns, id) {
+  return cd.removeContainer(ns, id);
 }
 
 async function taskStatus(ns, id) {
@@ -210,93 +103,22 @@ function cgroupDirs(ns, id) {
   return out;
 }
 
-/** rmdir the cgroup trees of our namespaces, deepest first (cgroupfs: only rmdir works). */
-function removeCgroupTree(dir) {
-  if (!fs.existsSync(dir)) return;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
-  }
-  try {
-    fs.rmdirSync(dir);
-  } catch {
-    /* busy: a process is still in it */
-  }
-}
-
-function mountsUnder(prefix) {
-  return fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p) => p && (p === prefix || p.startsWith(`${prefix}/`)))
-    .map((p) => p.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
-}
-
-/** pids of containerd-shim processes started by our containerd (matched on our socket address). */
-function ourShims() {
-  const pids = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (/containerd-shim/.test(argv[0]) && argv.includes(SOCK)) pids.push(Number(p));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
-
-async function stopPid(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return;
-  child.kill('SIGKILL');
-  await Promise.race([exited, sleep(5000)]);
-}
-
 const namespaces = [];
 
 before(async () => {
   if (skip) return;
   registry = await startRegistry();
   imageRef = await pushBusybox(registry);
-  await startContainerd();
+  cd = await startContainerd();
+  ({ dir: tmp, sock: SOCK } = cd);
 });
 
 after(async () => {
   if (skip) return;
   try {
-    for (const ns of namespaces) {
-      const cs = await ctr(ns, ['container', 'ls', '--quiet']);
-      for (const id of cs.stdout.split('\n').filter(Boolean)) await removeContainer(ns, id);
-      await ctr(ns, ['image', 'rm', imageRef]); // content and snapshots go with the temp root
-    }
+    await cd?.stop({ namespaces, images: [imageRef] });
   } finally {
-    await stopPid(containerd);
-    for (const pid of ourShims()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    for (const m of mountsUnder(tmp).sort().reverse()) {
-      await exec('umount', ['-l', m], { timeoutMs: 5000 });
-    }
-    for (const ns of namespaces) {
-      if (CGROUP_V2) removeCgroupTree(path.join(CGROUP_ROOT, ns));
-      else
-        for (const c of fs.readdirSync(CGROUP_ROOT)) {
-          const base = path.join(CGROUP_ROOT, c);
-          if (!fs.lstatSync(base).isSymbolicLink()) removeCgroupTree(path.join(base, ns));
-        }
-      // the shim's --root for the runtime (created by the runtime; empty once every container is deleted)
-      fs.rmSync(path.join('/run/containerd/runc', ns), { recursive: true, force: true });
-    }
     await registry?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 
@@ -409,7 +231,7 @@ for (const rt of RUNTIMES) {
         assert.equal(k.code, 0, show(k, context(ns, id)));
         const stopped = await waitStatus(ns, id, 'STOPPED');
         assert.equal(stopped.status, 'STOPPED', stopped.raw);
-        const logBefore = bundleLog(ns, id);
+        const logBefore = cd.bundleLog(ns, id);
         const d = await ctr(ns, ['task', 'delete', id]);
         assert.equal(d.code, 0, show(d, context(ns, id)));
         assert.match(d.stderr, /exit code 7\b/, show(d, logBefore)); // ctr reports the task's exit status

@@ -16,27 +16,25 @@
 // Cleanup (after the tests, or on SIGINT/SIGTERM/exit): containers and the image, dockerd then its
 // containerd (SIGTERM, then SIGKILL) and the shims of that containerd, by pid; mounts under the
 // temporary directory, the directory itself, the cgroups under our parent, our bridge, and any
-// DOCKER* iptables chain or rule that was not there before.
+// DOCKER* iptables chain or rule that was not there before. (The dockerd set-up and cleanup:
+// lib/dockerd.mjs, shared with bench/clients.mjs.)
 //
 // When a scenario fails, its error message carries the runtime's log.json (in the bundle directory
 // under the exec-root), the container's state from `docker inspect` and dockerd's log lines about it.
 // DOCKER_TEST_KEEP_LOG=1 keeps dockerd's log (its path is printed) after the cleanup.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, createDockerd, DOCKER, DOCKERD, tryRun } from './lib/dockerd.mjs';
+import { alive, sleep } from './lib/host.mjs';
 import { freePort, pushBusybox, startRegistry } from './lib/registry.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUR_RUNTIME = path.join(REPO, 'dist', 'mydocker-runtime');
-const DOCKERD = '/usr/sbin/dockerd';
-// Debian's docker CLI, the same version as dockerd (another `docker` may come first in PATH).
-const DOCKER = fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
 /** RUNTIMES=ours,runc: test name -> docker runtime name. */
 const RUNTIME_NAMES = { ours: 'mydocker', runc: 'runc' };
@@ -53,84 +51,7 @@ const BRIDGE = `mdkd${TAG}`; // <= 15 characters
 const CGROUP_PARENT = `mydocker-test-docker-${TAG}`;
 const LABEL = `mydocker.test=docker-${TAG}`;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** A clean environment for dockerd and the docker CLI: no proxies, no other daemon or CLI config. */
-function cleanEnv(extra = {}) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^(https?|all|no)_proxy$/i.test(k) || /^DOCKER_/.test(k) || k === 'NODE_EXTRA_CA_CERTS') delete env[k];
-  }
-  env.PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-  return { ...env, ...extra };
-}
-
-/** Runs a command; resolves { code, stdout, stderr } whatever the exit status. */
-function runCmd(cmd, args, opts = {}) {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { maxBuffer: 64 << 20, timeout: 30000, killSignal: 'SIGKILL', ...opts }, (err, stdout, stderr) => {
-      let code = 0;
-      if (err) code = typeof err.code === 'number' ? err.code : err.killed ? `killed after ${opts.timeout ?? 30000} ms (hung)` : err.signal ? `signal ${err.signal}` : String(err.code ?? err.message);
-      resolve({ code, stdout: String(stdout), stderr: String(stderr), cmd: `${cmd} ${args.join(' ')}` });
-    });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-  });
-}
-
 const show = (r) => `\n$ ${r.cmd}\nexit: ${r.code}\nstdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
-
-function tryRun(cmd, args, opts = {}) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000, ...opts });
-  } catch (e) {
-    return null;
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').match(/\) Z /);
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, wait up to `ms`, then SIGKILL (synchronous: usable from an exit handler). */
-function terminate(pid, ms) {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + ms;
-  while (alive(pid) && Date.now() < deadline) sleepSync(50);
-  if (alive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    const d2 = Date.now() + 3000;
-    while (alive(pid) && Date.now() < d2) sleepSync(20);
-  }
-}
-
-/** Pids whose command line mentions `needle` (our temporary directory: containerd, its shims). */
-function pidsMentioning(needle) {
-  const out = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // cgroups: the directory of a process's cgroup for a controller (v1, or a pure v2 host)
@@ -155,131 +76,16 @@ function cgroupDir(pid, controller) {
 
 const readCg = (dir, file) => fs.readFileSync(path.join(dir, file), 'utf8').trim();
 
-/** Every cgroup hierarchy's copy of our parent (v1 controllers, the v2/unified mount). */
-function ourCgroupDirs() {
-  const dirs = [];
-  const bases = [CGROUP_ROOT];
-  for (const e of fs.readdirSync(CGROUP_ROOT)) {
-    const p = path.join(CGROUP_ROOT, e);
-    try {
-      if (fs.lstatSync(p).isDirectory()) bases.push(p);
-    } catch {
-      /* ignore */
-    }
-  }
-  for (const b of bases) {
-    const d = path.join(b, CGROUP_PARENT);
-    if (fs.existsSync(d)) dirs.push(d);
-  }
-  return dirs;
-}
-
-function removeCgroupTree(dir) {
-  let entries = [];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
-  for (let i = 0; i < 20; i++) {
-    try {
-      for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL'); // a process of one of our containers
-        } catch {
-          /* gone */
-        }
-      }
-    } catch {
-      /* no procs file */
-    }
-    try {
-      fs.rmdirSync(dir);
-      return;
-    } catch (e) {
-      if (e.code === 'ENOENT') return;
-      if (i === 19) console.error(`# docker test cleanup: cannot remove cgroup ${dir}: ${e.message}`);
-      sleepSync(100);
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// iptables: what dockerd might add (it should add nothing with "iptables": false)
+// the private dockerd (test/clients/lib/dockerd.mjs, shared with bench/clients.mjs); D.registry and
+// D.image are this file's
 
-function iptablesSave(cmd) {
-  const out = tryRun(cmd, []);
-  if (out === null) return null;
-  const rules = [];
-  const chains = [];
-  let table = '';
-  for (const line of out.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith(':')) chains.push(`${table} ${line.slice(1).split(' ')[0]}`);
-    else if (line.startsWith('-A ')) rules.push(`${table} ${line}`);
-  }
-  return { rules, chains };
-}
-
-function shellSplit(s) {
-  const out = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  let m;
-  while ((m = re.exec(s))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
-  return out;
-}
-
-/** Deletes rules mentioning DOCKER or our bridge, and DOCKER* chains, that `before` did not have. */
-function restoreIptables(cmd, before) {
-  if (!before) return [];
-  const now = iptablesSave(cmd);
-  if (!now) return [];
-  const removed = [];
-  const oldRules = new Set(before.rules);
-  const oldChains = new Set(before.chains);
-  for (const r of now.rules) {
-    if (oldRules.has(r) || !(/DOCKER/.test(r) || r.includes(BRIDGE))) continue;
-    const [table, , ...rest] = shellSplit(r);
-    if (tryRun(cmd.replace('-save', ''), ['-w', '-t', table, '-D', ...rest]) !== null) removed.push(r);
-  }
-  for (const c of now.chains) {
-    const [table, chain] = c.split(' ');
-    if (oldChains.has(c) || !chain.startsWith('DOCKER')) continue;
-    const bin = cmd.replace('-save', '');
-    tryRun(bin, ['-w', '-t', table, '-F', chain]);
-    if (tryRun(bin, ['-w', '-t', table, '-X', chain]) !== null) removed.push(`chain ${c}`);
-  }
-  return removed;
-}
-
-// ---------------------------------------------------------------------------------------------
-// the private dockerd
-
-const D = {
-  dir: '',
-  dataRoot: '',
-  execRoot: '',
-  sock: '',
-  log: '',
-  proc: null,
-  pid: 0,
-  containerdPid: 0,
-  subnet: '',
-  registry: null,
-  image: '',
-  ipt: {},
-  ipForward: null,
-  runDockerExisted: true,
-  cleaned: false,
-  cleanupNotes: [],
-};
-
-const dockerEnv = () => cleanEnv({ DOCKER_HOST: `unix://${D.sock}`, DOCKER_CONFIG: path.join(D.dir, 'cli') });
+/** createDockerd(): set in before(); its cleanup() also runs at exit and on SIGINT/SIGTERM. */
+let D = null;
 
 /** `docker ARGS` against our dockerd. */
 function docker(args, opts = {}) {
-  return runCmd(DOCKER, args, { env: dockerEnv(), ...opts });
+  return D.docker(args, opts);
 }
 
 async function dockerOk(args, opts) {
@@ -294,209 +100,13 @@ async function inspect(name) {
   return JSON.parse(r.stdout)[0];
 }
 
-/** GET /_ping over the unix socket. */
-function ping() {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath: D.sock, path: '/_ping', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-  });
-}
-
-/** An IPv4 /24 in 10.200-254.x.0 that no route or address of this host overlaps. */
-function pickSubnet() {
-  const toInt = (ip) => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
-  const used = [];
-  for (const cmd of [
-    ['-j', '-4', 'route', 'show', 'table', 'all'],
-    ['-j', '-4', 'addr', 'show'],
-  ]) {
-    const out = tryRun('ip', cmd);
-    if (!out) continue;
-    for (const e of JSON.parse(out)) {
-      const cidrs = [];
-      if (e.dst && e.dst !== 'default') cidrs.push(e.dst);
-      for (const a of e.addr_info ?? []) cidrs.push(`${a.local}/${a.prefixlen}`);
-      for (const c of cidrs) {
-        const [ip, len = '32'] = c.split('/');
-        if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) continue;
-        const size = 2 ** (32 - Number(len));
-        const start = Math.floor(toInt(ip) / size) * size;
-        used.push([start, start + size]);
-      }
-    }
-  }
-  for (let i = 0; i < 200; i++) {
-    const a = 200 + crypto.randomInt(55);
-    const b = crypto.randomInt(256);
-    const start = toInt(`10.${a}.${b}.0`);
-    if (!used.some(([s, e]) => start < e && s < start + 256)) return `10.${a}.${b}`;
-  }
-  throw new Error('no free 10.x.y.0/24 for the test bridge');
-}
-
-async function startDockerd() {
-  D.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-dockerd-'));
-  D.dataRoot = path.join(D.dir, 'data');
-  D.execRoot = path.join(D.dir, 'exec');
-  D.sock = path.join(D.dir, 'docker.sock');
-  D.log = path.join(D.dir, 'dockerd.log');
-  fs.mkdirSync(path.join(D.dir, 'cli'));
-
-  // Our own bridge, with an address: dockerd uses it as the default network's bridge.
-  D.subnet = pickSubnet();
-  execFileSync('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
-  execFileSync('ip', ['addr', 'add', `${D.subnet}.1/24`, 'dev', BRIDGE]);
-  execFileSync('ip', ['link', 'set', BRIDGE, 'up']);
-
-  const config = {
-    'data-root': D.dataRoot,
-    'exec-root': D.execRoot,
-    pidfile: path.join(D.dir, 'docker.pid'),
-    hosts: [`unix://${D.sock}`],
-    'deprecated-key-path': path.join(D.dir, 'key.json'), // else /etc/docker/key.json
-    'storage-driver': 'overlay2',
-    'insecure-registries': [D.registry.host],
-    runtimes: { mydocker: { path: OUR_RUNTIME } },
-    'default-runtime': 'runc',
-    'cgroup-parent': `/${CGROUP_PARENT}`,
-    'exec-opts': ['native.cgroupdriver=cgroupfs'],
-    bridge: BRIDGE,
-    iptables: false,
-    ip6tables: false,
-    'ip-forward': false,
-    'ip-masq': false,
-    'userland-proxy': true,
-    'log-level': 'debug',
-    'shutdown-timeout': 5,
-    features: { buildkit: false },
-  };
-  const configFile = path.join(D.dir, 'daemon.json');
-  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const logFd = fs.openSync(D.log, 'a');
-  D.proc = spawn(DOCKERD, ['--config-file', configFile], { stdio: ['ignore', logFd, logFd], env: cleanEnv(), cwd: D.dir });
-  fs.closeSync(logFd);
-  D.proc.on('error', () => {});
-  D.pid = D.proc.pid;
-
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    if (D.proc.exitCode !== null || D.proc.signalCode !== null) break;
-    if (await ping()) break;
-    await sleep(100);
-  }
-  try {
-    D.containerdPid = Number(fs.readFileSync(path.join(D.execRoot, 'containerd', 'containerd.pid'), 'utf8').trim()) || 0;
-  } catch {
-    /* not up */
-  }
-  if (!(await ping())) {
-    throw new Error(`dockerd did not come up (exit ${D.proc.exitCode ?? D.proc.signalCode}); log tail:\n${logTail(40)}`);
-  }
-}
-
-function logTail(n, filter) {
-  try {
-    let lines = fs.readFileSync(D.log, 'utf8').split('\n');
-    if (filter) lines = lines.filter((l) => l.includes(filter));
-    return lines.slice(-n).join('\n');
-  } catch {
-    return '(no dockerd log)';
-  }
-}
-
-/** Synchronous, idempotent cleanup of everything this file made. */
-function cleanup() {
-  if (D.cleaned || !D.dir) return;
-  D.cleaned = true;
-  const notes = D.cleanupNotes;
-  const env = dockerEnv();
-  const dockerSync = (args) => {
-    try {
-      return execFileSync(DOCKER, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
-    } catch (e) {
-      return null;
-    }
-  };
-  if (D.pid && alive(D.pid)) {
-    const ids = (dockerSync(['ps', '-aq']) ?? '').split('\n').filter(Boolean);
-    if (ids.length) dockerSync(['rm', '-f', ...ids]);
-    const images = (dockerSync(['images', '-q']) ?? '').split('\n').filter(Boolean);
-    if (images.length) dockerSync(['rmi', '-f', ...new Set(images)]);
-  }
-  if (!D.containerdPid) {
-    try {
-      D.containerdPid = Number(fs.readFileSync(path.join(D.execRoot, 'containerd', 'containerd.pid'), 'utf8').trim()) || 0;
-    } catch {
-      /* never started */
-    }
-  }
-  // dockerd stops its containers and its containerd; then whatever is left, by pid.
-  terminate(D.pid, 20000);
-  terminate(D.containerdPid, 10000);
-  for (const pid of pidsMentioning(D.dir)) {
-    notes.push(`killed leftover pid ${pid}: ${tryRun('ps', ['-o', 'args=', '-p', String(pid)])?.trim()}`);
-    terminate(pid, 3000);
-  }
-  for (const dir of ourCgroupDirs()) removeCgroupTree(dir);
-
-  // Mounts under our directory (overlays, shm, netns, the data-root's private bind), deepest first.
-  for (let pass = 0; pass < 3; pass++) {
-    const mounts = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((m) => m && (m === D.dir || m.startsWith(`${D.dir}/`)))
-      .sort((a, b) => b.length - a.length);
-    if (!mounts.length) break;
-    for (const m of mounts) {
-      if (tryRun('umount', [m]) === null) tryRun('umount', ['-l', m]);
-    }
-  }
-  if (process.env.DOCKER_TEST_KEEP_LOG === '1') {
-    const kept = path.join(os.tmpdir(), `mydocker-dockerd-${TAG}.log`);
-    try {
-      fs.copyFileSync(D.log, kept);
-      notes.push(`dockerd log kept in ${kept}`);
-    } catch {
-      /* none */
-    }
-  }
-  try {
-    fs.rmSync(D.dir, { recursive: true, force: true });
-  } catch (e) {
-    notes.push(`cannot remove ${D.dir}: ${e.message}`);
-  }
-  if (tryRun('ip', ['link', 'show', BRIDGE]) !== null) tryRun('ip', ['link', 'del', BRIDGE]);
-  for (const cmd of ['iptables-save', 'ip6tables-save']) {
-    for (const r of restoreIptables(cmd, D.ipt[cmd])) notes.push(`${cmd}: removed ${r}`);
-  }
-  // dockerd makes /run/docker/plugins whatever its exec-root is.
-  if (!D.runDockerExisted) {
-    try {
-      fs.rmdirSync('/run/docker/plugins');
-      fs.rmdirSync('/run/docker');
-    } catch {
-      /* in use by another dockerd, or gone */
-    }
-  }
-  const fwd = tryRun('cat', ['/proc/sys/net/ipv4/ip_forward'])?.trim();
-  if (D.ipForward !== null && fwd !== D.ipForward) notes.push(`net.ipv4.ip_forward changed during the test: ${D.ipForward} -> ${fwd} (not by this dockerd: "ip-forward": false)`);
-  if (notes.length) console.error(`# docker test cleanup:\n# ${notes.join('\n# ')}`);
-}
+const logTail = (n, filter) => D.logTail(n, filter);
 
 function onSignal(sig) {
-  cleanup();
-  D.registry?.stop?.();
+  D?.cleanup();
+  D?.registry?.stop?.();
   process.exit(128 + os.constants.signals[sig]);
 }
-process.once('exit', cleanup);
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
@@ -664,19 +274,23 @@ describe('docker (dockerd 20.10 + containerd shim) drives the runtime', { concur
       assert.ok(fs.existsSync(bin), `${bin} is missing: install docker.io (scripts/install-deps.sh)`);
     }
     if (RUNTIMES.includes('ours')) assert.ok(fs.existsSync(OUR_RUNTIME), `${OUR_RUNTIME} is missing: run node build.mjs`);
-    for (const cmd of ['iptables-save', 'ip6tables-save']) D.ipt[cmd] = iptablesSave(cmd);
-    D.ipForward = tryRun('cat', ['/proc/sys/net/ipv4/ip_forward'])?.trim() ?? null;
-    D.runDockerExisted = fs.existsSync('/run/docker');
+    D = createDockerd({
+      tag: TAG,
+      bridge: BRIDGE,
+      cgroupParent: CGROUP_PARENT,
+      runtimes: { mydocker: OUR_RUNTIME },
+      keepLogAs: process.env.DOCKER_TEST_KEEP_LOG === '1' ? path.join(os.tmpdir(), `mydocker-dockerd-${TAG}.log`) : undefined,
+    });
     D.registry = await startRegistry();
-    await startDockerd();
+    await D.start({ insecureRegistries: [D.registry.host] });
     D.image = await pushBusybox(D.registry, `busybox-${TAG}`);
     const pull = await docker(['pull', '--quiet', D.image], { timeout: 120000 });
     assert.equal(pull.code, 0, `docker pull from the local registry:${show(pull)}`);
   }, { timeout: 150000 });
 
   after(async () => {
-    cleanup();
-    await D.registry?.stop();
+    D?.cleanup();
+    await D?.registry?.stop();
   }, { timeout: 90000 });
 
   it('docker info lists our runtime and runc; the image came from the local registry', async () => {

@@ -12,13 +12,15 @@
 // Cleanup: containers (podman rm -f), images, conmon processes left by this run (by pid), mounts under
 // the temporary directory, the cgroup parent, the temporary directory; /var/lib/containers/cache (the
 // blob-info cache podman 4.3 and skopeo always write) only if it did not exist before.
+// (The podman world and its cleanup: lib/podman.mjs, shared with bench/clients.mjs.)
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { alive, CGROUP_V2 } from './lib/host.mjs';
+import { CONMON, createPodman, guardContainersCache, PODMAN } from './lib/podman.mjs';
 import { pushBusybox, startRegistry } from './lib/registry.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,13 +37,8 @@ const RUNTIMES = (process.env.RUNTIMES ?? 'ours,runc')
     return { name, path: path.resolve(bin) };
   });
 
-const PODMAN = '/usr/bin/podman';
-const CONMON = '/usr/bin/conmon';
 const CG = '/sys/fs/cgroup';
-const CGROUP_V2 = fs.existsSync(path.join(CG, 'cgroup.controllers'));
 const CGROUP_PARENT = `/mydocker-podman-${process.pid}`;
-const CACHE_DIR = '/var/lib/containers/cache';
-const CMD_TIMEOUT_MS = 60000;
 
 function whyNotRunnable() {
   if (process.platform !== 'linux') return 'Linux only';
@@ -55,115 +52,20 @@ function whyNotRunnable() {
 const SKIP = whyNotRunnable();
 
 // ---------------------------------------------------------------------------------------------
-// The private podman world
+// The private podman world (test/clients/lib/podman.mjs, shared with bench/clients.mjs)
 
-let tmp; // everything podman writes, but the runtimes' own state dirs and the cgroups
+let pm; // createPodman(): configs, dirs, env
 let registry;
 let image; // '127.0.0.1:PORT/busybox:latest'
-let env;
-let cacheExisted;
-let containersDirExisted;
+let cache; // guardContainersCache()
+let dirs;
 const conmonPids = new Set();
 const containerIds = new Set();
 
-function writeConfigs() {
-  const dirs = {};
-  for (const d of ['root', 'runroot', 'tmp', 'net', 'imgtmp', 'io']) {
-    dirs[d] = path.join(tmp, d);
-    fs.mkdirSync(dirs[d], { recursive: true });
-  }
-  const q = JSON.stringify;
-  const conf = path.join(tmp, 'containers.conf');
-  fs.writeFileSync(
-    conf,
-    `[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-log_driver = "k8s-file"
-netns = "none"
-
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["/usr/lib/cni"]
-network_config_dir = ${q(dirs.net)}
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = ${q(path.join(dirs.tmp, 'events.log'))}
-tmp_dir = ${q(dirs.tmp)}
-image_copy_tmp_dir = ${q(dirs.imgtmp)}
-lock_type = "file"
-conmon_path = [${q(CONMON)}]
-runtime = ${q(RUNTIMES[0].name)}
-runtime_supports_json = [${[...new Set(RUNTIMES.flatMap((r) => [r.name, path.basename(r.path)]))].map(q).join(', ')}]
-
-[engine.runtimes]
-${RUNTIMES.map((r) => `${r.name} = [${q(r.path)}]`).join('\n')}
-`,
-  );
-  const regConf = path.join(tmp, 'registries.conf');
-  fs.writeFileSync(
-    regConf,
-    `unqualified-search-registries = []
-
-[[registry]]
-location = ${q(registry.host)}
-insecure = true
-`,
-  );
-  const storageConf = path.join(tmp, 'storage.conf');
-  fs.writeFileSync(storageConf, `[storage]\ndriver = "overlay"\nrunroot = ${q(dirs.runroot)}\ngraphroot = ${q(dirs.root)}\n`);
-  fs.writeFileSync(path.join(tmp, 'auth.json'), '{"auths": {}}\n');
-  env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^(https?|all|no)_proxy$/i.test(k) || k.startsWith('CONTAINERS_') || k === 'CONTAINER_HOST' || k === 'CONTAINER_CONNECTION') delete env[k];
-  }
-  Object.assign(env, {
-    CONTAINERS_CONF: conf,
-    CONTAINERS_REGISTRIES_CONF: regConf,
-    CONTAINERS_STORAGE_CONF: storageConf,
-    REGISTRY_AUTH_FILE: path.join(tmp, 'auth.json'),
-    TMPDIR: dirs.imgtmp,
-  });
-  return dirs;
-}
-let dirs;
-
-/** Runs a command; resolves {status, signal, stdout, stderr, ms}. Kills (only) it after timeoutMs. */
-function run(cmd, args, { input, timeoutMs = CMD_TIMEOUT_MS, keepStdinOpen = false } = {}) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.on('error', () => {});
-    if (input !== undefined) child.stdin.write(input);
-    if (!keepStdinOpen) child.stdin.end();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, timeoutMs);
-    child.on('error', (e) => (stderr += String(e)));
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      if (timedOut) stderr += `\n[killed after ${timeoutMs} ms]`;
-      resolve({ status, signal, stdout, stderr, ms: Date.now() - t0, cmd: [cmd, ...args].join(' ') });
-    });
-  });
-}
-
-function podmanArgs(rt, args) {
-  return ['--root', dirs.root, '--runroot', dirs.runroot, '--storage-driver', 'overlay', ...(rt ? ['--runtime', rt.name] : []), ...args];
-}
-const podman = (rt, args, opts) => run(PODMAN, podmanArgs(rt, args), opts);
+/** Runs a command in podman's environment; resolves {status, signal, stdout, stderr, ms}. Kills (only) it after 60 s. */
+const run = (cmd, args, opts) => pm.run(cmd, args, opts);
+const podmanArgs = (rt, args) => pm.args(rt, args);
+const podman = (rt, args, opts) => pm.podman(rt, args, opts);
 
 const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
@@ -185,24 +87,6 @@ function ok(r, what = '') {
 }
 
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-/** The process exists and is not a zombie (pid 1 here reaps orphans lazily). */
-const alive = (pid) => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-/** A conmon this file started (its command line names our temporary directory). */
-const ourConmon = (pid) => {
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.startsWith(CONMON) && cmdline.includes(tmp);
-  } catch {
-    return false;
-  }
-};
 async function waitGone(pid, ms = 5000) {
   const deadline = Date.now() + ms;
   while (alive(pid) && Date.now() < deadline) await sleep(50);
@@ -303,12 +187,11 @@ async function removeContainer(rt, c) {
 
 describe('podman 4.3 + conmon drive the runtime', { skip: SKIP }, () => {
   before(async () => {
-    cacheExisted = fs.existsSync(CACHE_DIR);
-    containersDirExisted = fs.existsSync(path.dirname(CACHE_DIR));
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-podman-'));
+    cache = guardContainersCache();
     registry = await startRegistry();
     image = await pushBusybox(registry);
-    dirs = writeConfigs();
+    pm = createPodman({ registry, runtimes: RUNTIMES });
+    dirs = pm.dirs;
     const v = ok(await podman(null, ['--version']));
     assert.match(v.stdout, /podman version 4\./);
     const pull = await podman(null, ['pull', '-q', image], { timeoutMs: 120000 });
@@ -317,73 +200,10 @@ describe('podman 4.3 + conmon drive the runtime', { skip: SKIP }, () => {
 
   after(async () => {
     const problems = [];
-    if (dirs) {
-      // 1. containers (each through its own runtime), then images
-      const ps = await podman(null, ['ps', '-a', '-q', '--no-trunc']);
-      const left = ps.stdout.split('\n').filter(Boolean);
-      if (left.length) {
-        const rm = await podman(null, ['rm', '-f', '-t', '0', ...left]);
-        if (rm.status !== 0) problems.push(`podman rm -f: ${rm.stderr}`);
-      }
-      await podman(null, ['rmi', '-a', '-f']);
-      // 2. conmon processes of this run: the pids we saw, and any conmon whose command line names our dirs
-      for (const ent of fs.readdirSync('/proc')) {
-        if (/^\d+$/.test(ent) && ourConmon(ent)) conmonPids.add(Number(ent));
-      }
-      for (const pid of conmonPids) {
-        if (!(await waitGone(pid, 2000)) && ourConmon(pid)) {
-          problems.push(`conmon ${pid} still running: killed`);
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
-      // 3. the runtimes' own state of our containers (podman deletes them; a leftover is a finding)
-      for (const rt of RUNTIMES) {
-        for (const id of runtimeIds(rt).filter((i) => containerIds.has(i))) {
-          problems.push(`${rt.name} still lists container ${id}: delete --force`);
-          spawnSync(rt.path, ['delete', '--force', id]);
-        }
-      }
-    }
-    // 4. mounts under our directory (overlay merged dirs, shm), deepest first
-    if (tmp) {
-      const mounts = fs
-        .readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[4])
-        .filter((mp) => mp && (mp === tmp || mp.startsWith(`${tmp}/`)))
-        .sort((a, b) => b.length - a.length);
-      for (const mp of mounts) spawnSync('umount', ['-l', mp]);
-      if (mounts.length) problems.push(`unmounted ${mounts.length} leftover mounts`);
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    // 5. our cgroup parent, in every hierarchy (rmdir of empty cgroups only)
-    const roots = CGROUP_V2 ? [CG] : fs.readdirSync(CG).map((d) => path.join(CG, d));
-    for (const root of roots) {
-      const top = path.join(root, CGROUP_PARENT);
-      if (!fs.existsSync(top)) continue;
-      const rmTree = (d) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(d, e.name));
-        try {
-          fs.rmdirSync(d);
-        } catch (e) {
-          problems.push(`cgroup ${d}: ${e.code}`);
-        }
-      };
-      rmTree(top);
-    }
-    // 6. the blob-info cache podman/skopeo write under /var/lib/containers, if we made it
-    if (!cacheExisted) fs.rmSync(CACHE_DIR, { recursive: true, force: true });
-    if (!containersDirExisted) {
-      try {
-        fs.rmdirSync(path.dirname(CACHE_DIR));
-      } catch {
-        /* not empty: someone else uses it */
-      }
-    }
+    // containers, images, conmons, leftover runtime state, mounts, the temp dir, our cgroup parent
+    if (pm) problems.push(...(await pm.cleanup({ conmonPids, containerIds, cgroupParent: CGROUP_PARENT })));
+    // the blob-info cache podman/skopeo write under /var/lib/containers, if we made it
+    cache?.restore();
     await registry?.stop();
     if (problems.length) console.log(`# podman cleanup:\n#   ${problems.join('\n#   ')}`);
   });
