@@ -158,7 +158,7 @@ static void reset_signals(void) {
 
 /*
  * exec fields, in order:
- *  1 uid  2 gid  3 groups (comma list, may be empty)  4 umask (octal, "" = 022)  5 cwd
+ *  1 uid  2 gid  3 groups (comma list, may be empty)  4 umask (octal, "" = keep)  5 cwd
  *  6 no_new_privs (0/1)  7 bounding  8 effective  9 permitted  10 inheritable  11 ambient (hex masks,
  *  "" = leave all)  12 chroot "." first (0/1)  13 fifo fd (-1: exec at once, for `exec`)
  *  14 first fd to close (3 + preserved)
@@ -223,7 +223,8 @@ static void do_exec(int n) {
 				fail(errno, "prctl cap_ambient_raise");
 	}
 	if (chdir(fields[5]) < 0) fail(errno, "chdir to cwd");
-	umask(fields[4][0] ? (mode_t)strtoul(fields[4], NULL, 8) : 022);
+	/* Unset: the caller's umask stays (config.md: "the runtime SHOULD NOT change it"). */
+	if (fields[4][0]) umask((mode_t)strtoul(fields[4], NULL, 8));
 
 	/* Every fd the caller left us beyond stdio and the preserved ones must not reach the program. */
 	if (syscall(SYS_close_range, (unsigned)first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {

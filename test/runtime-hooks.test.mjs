@@ -94,7 +94,7 @@ test('a hook that cannot be executed fails create', async () => {
   await assertNoSideEffects(rt, r, { id: r.id, bundle });
 });
 
-test('failing poststart and poststop hooks are warnings: the container still starts and is deleted', () => {
+test('a failing poststart hook fails start and stops the container; a failing poststop hook is a warning', async () => {
   const bundle = rt.bundle({
     args: ['sleep', '30'],
     hooks: { poststart: [{ path: '/bin/false' }], poststop: [{ path: '/bin/false' }] },
@@ -102,11 +102,10 @@ test('failing poststart and poststop hooks are warnings: the container still sta
   const c = rt.create(bundle);
   assertOk(c);
   const s = rt.run(['start', c.id]);
-  assertOk(s, 'start despite a failing poststart hook');
-  assert.match(s.stderr, /level=warning msg="hooks.poststart\[0\] \(\/bin\/false\) exited with status 1"/);
-  assert.equal(rt.state(c.id).status, 'running');
-  const d = rt.run(['delete', '--force', c.id]);
+  assertFails(s, /hooks.poststart\[0\] \(\/bin\/false\) exited with status 1/);
+  assert.equal(rt.state(c.id).status, 'stopped');
+  const d = rt.run(['delete', c.id]);
   assertOk(d, 'delete despite a failing poststop hook');
-  assert.match(d.stderr, /hooks.poststop\[0\]/);
+  assert.match(d.stderr, /level=warning msg="hooks.poststop\[0\] \(\/bin\/false\) exited with status 1"/);
   assert.ok(!rt.listIds().includes(c.id));
 });

@@ -47,7 +47,7 @@ test('fields this host cannot serve are refused with the field named', async () 
   await refused({ process: { apparmorProfile: 'docker-default' } }, /process.apparmorProfile: AppArmor is not available/);
   await refused({ process: { selinuxLabel: 'system_u:system_r:container_t:s0' } }, /process.selinuxLabel: SELinux is not available/);
   await refused({ linux: { personality: { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] } } }, /linux.personality.flags/);
-  await refused({ process: { execCPUAffinity: { final: '0' } } }, /process.execCPUAffinity.final/);
+  await refused({ process: { execCPUAffinity: { final: '0-x' } } }, /process.execCPUAffinity.final: "0-x" is not a CPU list/);
   await refused({ linux: { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } }, /only with a "user" namespace/);
 });
 
@@ -67,18 +67,27 @@ test('timeOffsets in a new time namespace shift the boottime clock the program s
   assert.ok(seen - host > 99990 && seen - host < 100060, `uptime ${seen} vs host ${host}`);
 });
 
-test('scheduler, ioPriority and execCPUAffinity.initial are applied before the program runs', () => {
-  const out = run('cut -d" " -f19,41 /proc/self/stat; ionice -p $$; grep Cpus_allowed_list /proc/self/status', {
-    process: {
-      scheduler: { policy: 'SCHED_BATCH', nice: 7 },
-      ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 },
-      execCPUAffinity: { initial: '0' },
-    },
+test('scheduler and ioPriority are applied before the program runs', () => {
+  const out = run('cut -d" " -f19,41 /proc/self/stat; ionice -p $$', {
+    process: { scheduler: { policy: 'SCHED_BATCH', nice: 7 }, ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 } },
   });
-  const [niceAndPolicy, ionice, affinity] = out.split('\n');
+  const [niceAndPolicy, ionice] = out.split('\n');
   assert.equal(niceAndPolicy, '7 3', 'nice 7, policy SCHED_BATCH (3)');
   assert.match(ionice, /best-effort: prio 6/);
-  assert.match(affinity, /Cpus_allowed_list:\s+0$/);
+});
+
+test('execCPUAffinity: not for the init; for exec, final after joining the cgroup', () => {
+  const bundle = rt.bundle({ args: ['sleep', '30'], process: { execCPUAffinity: { initial: '0' } } });
+  const c = rt.runBundle(bundle, { runArgs: ['-d'] });
+  assertOk(c);
+  const all = fs.readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s+(\S+)/)[1];
+  const { pid } = rt.state(c.id);
+  assert.equal(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/Cpus_allowed_list:\s+(\S+)/)[1], all, 'the init is not pinned');
+  const file = path.join(rt.ioDir, `affinity-${c.id}.json`);
+  fs.writeFileSync(file, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], env: ['PATH=/bin'], cwd: '/', execCPUAffinity: { initial: '0', final: '0' } }));
+  const e = rt.run(['exec', '--process', file, c.id]);
+  assertOk(e);
+  assert.match(e.stdout, /Cpus_allowed_list:\s+0\n/);
 });
 
 test('linux.devices: created with type, numbers, mode and owner; a colliding one is refused', async () => {

@@ -40,8 +40,9 @@ function maskOf(names: readonly string[] | undefined, set: string, lastCap: numb
   return mask;
 }
 
-export function capabilityMasks(caps: CapabilityNames | undefined, lastCap: number): Capabilities | undefined {
-  if (!caps) return undefined;
+/** Without process.capabilities the process gets none (as runc does), not the runtime's full set. */
+export function capabilityMasks(caps: CapabilityNames | undefined, lastCap: number): Capabilities {
+  if (!caps) return { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n };
   const masks: Capabilities = {
     bounding: maskOf(caps.bounding, 'bounding', lastCap),
     effective: maskOf(caps.effective, 'effective', lastCap),

@@ -28,7 +28,7 @@ export const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINU
 
 export function checkConfig(config: RuntimeConfig, namespaces: Set<NamespaceType>): void {
   const linux = config.linux ?? {};
-  for (const key of Object.keys(linux.sysctl ?? {})) checkSysctl(key, namespaces);
+  for (const key of Object.keys(linux.sysctl ?? {})) checkSysctl(key.replace(/\//g, '.'), namespaces);
   const unsupported: [unknown, string][] = [
     [linux.intelRdt, 'linux.intelRdt: Intel RDT (resctrl) is not supported by this runtime'],
     [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices: moving network devices into the container is not supported by this runtime'],

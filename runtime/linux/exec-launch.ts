@@ -45,7 +45,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
   const passed = passedFds(options.preserveFds);
   const env = [...(proc.env ?? []), ...passed.env];
   const rlimits = processRlimits(proc);
-  const applyScheduling = planScheduling(proc);
+  const scheduling = planScheduling(proc);
   const originalCwd = process.cwd();
   const host = new HostNamespaces([...JOINED, 'mount']);
   const mountNs = fs.openSync(`/proc/${options.initPid}/ns/mnt`, fs.constants.O_RDONLY);
@@ -55,7 +55,9 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
   try {
     enterNamespacesOf(options.initPid, JOINED);
     child = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds });
+    scheduling.initialAffinity?.(child.pid);
     options.cgroup.addProcess(child.pid);
+    scheduling.finalAffinity?.(child.pid);
     child.joinNamespace(timeNs, CLONE.NEWTIME);
     child.joinNamespace(mountNs, CLONE.NEWNS);
     // The user namespace last: once in it, the helper has no privilege over the others.
@@ -68,7 +70,7 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
       }
     }
     applyProcessLimits(child.pid, proc, rlimits);
-    applyScheduling?.(child.pid);
+    scheduling.attributes?.(child.pid);
     // Into the container's root ourselves: the program is looked up there, the pty comes from its devpts.
     enterNamespacesOf(options.initPid, ['mount']);
     const consoleMaster = proc.terminal ? setUpConsole(child, proc.consoleSize, false) : undefined;

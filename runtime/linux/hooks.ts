@@ -23,6 +23,9 @@ export function hookState(state: Omit<HookState, 'status'>, status: State['statu
   };
 }
 
+/** A hook failed (the lifecycle then goes on to destroying the container, and its poststop hooks). */
+export class HookError extends RuntimeError {}
+
 function envObject(env: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of env) {
@@ -50,11 +53,12 @@ function runHook(name: HookName, index: number, hook: Hook, state: HookState): v
   });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-3).join(' / ');
   const detail = output ? `: ${output}` : '';
-  const error = result.error as NodeJS.ErrnoException | undefined;
-  if (error?.code === 'ETIMEDOUT') throw new RuntimeError(`${field} (${hook.path}) timed out after ${hook.timeout}s`);
-  if (error) throw new RuntimeError(`${field}: cannot run "${hook.path}": ${error.code ?? error.message}`);
-  if (result.signal) throw new RuntimeError(`${field} (${hook.path}) was killed by ${result.signal}${detail}`);
-  if (result.status !== 0) throw new RuntimeError(`${field} (${hook.path}) exited with status ${result.status}${detail}`);
+  // A hook need not read the state: EPIPE writing it to stdin is not a failure of the hook.
+  const error = (result.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' ? undefined : (result.error as NodeJS.ErrnoException | undefined);
+  if (error?.code === 'ETIMEDOUT') throw new HookError(`${field} (${hook.path}) timed out after ${hook.timeout}s`);
+  if (error) throw new HookError(`${field}: cannot run "${hook.path}": ${error.code ?? error.message}`);
+  if (result.signal) throw new HookError(`${field} (${hook.path}) was killed by ${result.signal}${detail}`);
+  if (result.status !== 0) throw new HookError(`${field} (${hook.path}) exited with status ${result.status}${detail}`);
 }
 
 /** Runs the hooks of one kind in order; the first failure is an error (create-time and startContainer hooks). */

@@ -6,7 +6,7 @@ import fs = require('node:fs');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
-import type { NamespaceType, RuntimeConfig } from '../spec/types';
+import type { NamespaceType } from '../spec/types';
 import type { Bundle } from '../bundle';
 import type { CgroupPaths } from '../cgroups/manager';
 import { type ContainerSeccomp, sendSeccompListener } from './seccomp-setup';
@@ -19,7 +19,7 @@ import { InitProcess } from './init-process';
 import { hasHooks, hookState, runHooks } from './hooks';
 import { enterTimeNamespace, startInNamespaces, startInUserNamespace, type StartedInit } from './init-start';
 import { enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
-import { hostIdOf } from './userns';
+import { hostIdOf, readIdMap } from './userns';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
 
@@ -68,10 +68,13 @@ function runCreateHooks(bundle: Bundle, id: string, pid: number, types: Set<Name
   }
 }
 
-/** The host uid/gid of the container's root, who should own what the runtime creates in the rootfs. */
-function containerRootOnHost(config: RuntimeConfig): { uid: number; gid: number } | undefined {
-  const uid = hostIdOf(config.linux?.uidMappings, 0);
-  const gid = hostIdOf(config.linux?.gidMappings, 0);
+/**
+ * The host uid/gid of the container's root, who should own what the runtime creates in the
+ * rootfs: from the init's id maps (the config's, or those of a user namespace joined by path).
+ */
+function containerRootOnHost(initPid: number): { uid: number; gid: number } | undefined {
+  const uid = hostIdOf(readIdMap(initPid, 'uid_map'), 0);
+  const gid = hostIdOf(readIdMap(initPid, 'gid_map'), 0);
   return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
@@ -83,7 +86,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   const namespaces = config.linux?.namespaces ?? [];
   const plan = planNamespaces(namespaces);
   checkConfig(config, plan.types);
-  const applyScheduling = planScheduling(proc);
+  const scheduling = planScheduling(proc);
   const lastCap = capLastCap();
   const passed = passedFds(options.preserveFds);
   const env = [...(proc.env ?? []), ...passed.env];
@@ -108,7 +111,8 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   try {
     if (plan.time) enterTimeNamespace(init, plan.time, config.linux?.timeOffsets);
     applyProcessLimits(init.pid, proc, rlimits);
-    applyScheduling?.(init.pid);
+    // execCPUAffinity is for exec'd processes only (config.md: not for the container's init).
+    scheduling.attributes?.(init.pid);
     if (config.linux?.personality) init.personality(PERSONALITY_DOMAINS[config.linux.personality.domain]!);
     const ctx = {
       rootfs: bundle.rootfs,
@@ -118,7 +122,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       noPivot: options.noPivot,
       ownNetwork: (plan.unshareFlags & CLONE.NEWNET) !== 0,
       cgroups: options.cgroupPaths,
-      containerRoot: plan.user ? containerRootOnHost(config) : undefined,
+      containerRoot: plan.user ? containerRootOnHost(init.pid) : undefined,
       userns: plan.user !== undefined,
     };
     prepareRootfs(ctx);

@@ -1,5 +1,5 @@
 // process.rlimits, applied to the init from outside with prlimit before it execs.
-import { prlimit } from '../../native/libc';
+import { prlimit, RLIM_INFINITY } from '../../native/libc';
 import { ConfigError } from '../errors';
 import type { Rlimit } from '../spec/types';
 
@@ -29,6 +29,11 @@ export interface ResolvedRlimit {
   hard: bigint;
 }
 
+/** JSON numbers lose the last bits of 2^64-1 ("unlimited"): anything that large is RLIM_INFINITY. */
+function limitValue(n: number): bigint {
+  return n >= 2 ** 64 - 1 ? RLIM_INFINITY : BigInt(n);
+}
+
 export function resolveRlimits(list: readonly Rlimit[] = []): ResolvedRlimit[] {
   const seen = new Set<string>();
   return list.map((r, i) => {
@@ -36,8 +41,10 @@ export function resolveRlimits(list: readonly Rlimit[] = []): ResolvedRlimit[] {
     if (resource === undefined) throw new ConfigError(`process.rlimits[${i}].type: unknown rlimit "${r.type}"`);
     if (seen.has(r.type)) throw new ConfigError(`process.rlimits[${i}]: duplicate "${r.type}"`);
     seen.add(r.type);
-    if (BigInt(r.soft) > BigInt(r.hard)) throw new ConfigError(`process.rlimits[${i}]: soft limit ${r.soft} is above hard limit ${r.hard}`);
-    return { resource, type: r.type, soft: BigInt(r.soft), hard: BigInt(r.hard) };
+    const soft = limitValue(r.soft);
+    const hard = limitValue(r.hard);
+    if (soft > hard) throw new ConfigError(`process.rlimits[${i}]: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    return { resource, type: r.type, soft, hard };
   });
 }
 

@@ -230,7 +230,7 @@ export function finishRootfs(config: RuntimeConfig, ownUts: boolean): void {
     if (config.domainname !== undefined) setdomainname(config.domainname);
   }
   for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
-    const file = path.join('/proc/sys', key.replace(/\./g, '/'));
+    const file = path.join('/proc/sys', key.includes('/') ? key : key.replace(/\./g, '/'));
     try {
       fs.writeFileSync(file, value);
     } catch (err) {

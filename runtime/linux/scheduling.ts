@@ -37,8 +37,18 @@ export function parseCpuList(text: string, field: string): number[] {
   return cpus;
 }
 
-/** Validates before anything is created; returns the function that applies it to a pid. */
-export function planScheduling(proc: Process): ((pid: number) => void) | undefined {
+export interface SchedulingPlan {
+  /** scheduler and ioPriority. */
+  attributes?: (pid: number) => void;
+  /** execCPUAffinity.initial: for an exec'd process, before it joins the container's cgroup. */
+  initialAffinity?: (pid: number) => void;
+  /** execCPUAffinity.final: after it joined (the cgroup's cpuset resets the affinity otherwise). */
+  finalAffinity?: (pid: number) => void;
+}
+
+/** Validates before anything is created; returns what applies it to a pid, step by step. */
+export function planScheduling(proc: Process): SchedulingPlan {
+  const plan: SchedulingPlan = {};
   const steps: ((pid: number) => void)[] = [];
   const scheduler = proc.scheduler as Scheduler | undefined;
   if (scheduler) {
@@ -68,15 +78,17 @@ export function planScheduling(proc: Process): ((pid: number) => void) | undefin
     if (level < 0 || level > 7) throw new ConfigError(`process.ioPriority.priority: ${level} is not between 0 and 7`);
     steps.push((pid) => wrap('process.ioPriority', () => ioprioSet(pid, ioClass, level)));
   }
+  if (steps.length) plan.attributes = (pid) => steps.forEach((step) => step(pid));
   const affinity = proc.execCPUAffinity;
-  if (affinity?.final !== undefined) {
-    throw new ConfigError('process.execCPUAffinity.final: not supported by this version of mydocker-runtime (initial is)');
-  }
   if (affinity?.initial !== undefined) {
     const cpus = parseCpuList(affinity.initial, 'process.execCPUAffinity.initial');
-    steps.push((pid) => wrap('process.execCPUAffinity.initial', () => setAffinity(pid, cpus)));
+    plan.initialAffinity = (pid) => wrap('process.execCPUAffinity.initial', () => setAffinity(pid, cpus));
   }
-  return steps.length ? (pid) => steps.forEach((step) => step(pid)) : undefined;
+  if (affinity?.final !== undefined) {
+    const cpus = parseCpuList(affinity.final, 'process.execCPUAffinity.final');
+    plan.finalAffinity = (pid) => wrap('process.execCPUAffinity.final', () => setAffinity(pid, cpus));
+  }
+  return plan;
 }
 
 function wrap(field: string, fn: () => void): void {

@@ -44,3 +44,14 @@ export function writeIdMaps(
   writeMap(pid, 'uid_map', uidMappings, `${field}.uidMappings`);
   writeMap(pid, 'gid_map', gidMappings, `${field}.gidMappings`);
 }
+
+/** A process' id map as the kernel shows it (/proc/PID/uid_map or gid_map). */
+export function readIdMap(pid: number, file: 'uid_map' | 'gid_map'): IDMapping[] {
+  return fs
+    .readFileSync(`/proc/${pid}/${file}`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3)
+    .map(([containerID, hostID, size]) => ({ containerID: containerID!, hostID: hostID!, size: size! }));
+}

@@ -8,6 +8,7 @@ import { sendConsole } from '../linux/console';
 import { cgroupManager, type CgroupPaths, planCgroups } from '../cgroups/manager';
 import { containerDeviceRules } from '../cgroups/devices';
 import type { LinuxResources } from '../cgroups/types';
+import { HookError, hookState, runHooksWarning } from '../linux/hooks';
 import { launch, type Launched } from '../linux/launch';
 import { compileContainerSeccomp } from '../linux/seccomp-setup';
 import { readProcStat } from '../state/status';
@@ -123,6 +124,12 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       /* the error that got us here matters more */
     }
     store.remove(options.id);
+    // runtime.md: a failing create-time hook stops the container and the lifecycle goes on to
+    // deleting it, poststop hooks included.
+    if (err instanceof HookError) {
+      const { config } = bundle;
+      runHooksWarning('poststop', config.hooks, hookState({ ociVersion: config.ociVersion, id: options.id, bundle: bundle.dir, annotations: config.annotations }, 'stopped'));
+    }
     throw err;
   } finally {
     lock.release();

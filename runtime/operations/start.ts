@@ -1,9 +1,10 @@
 import fs = require('node:fs');
 import { RuntimeError, StateError } from '../errors';
-import { hasHooks, hookState, runHooks, runHooksWarning } from '../linux/hooks';
+import { hasHooks, HookError, hookState, runHooks } from '../linux/hooks';
 import { enterNamespacesOf, HostNamespaces } from '../linux/namespaces';
 import type { NamespaceType } from '../spec/types';
 import type { StoredState } from '../state/store';
+import { killAndWait } from './delete';
 import { type GlobalOptions, withLockedContainer } from './options';
 
 /** start: releases the init blocked on the exec fifo, which then execs the user program. */
@@ -11,7 +12,8 @@ export function start(global: GlobalOptions, id: string): void {
   withLockedContainer(global, id, ({ store, state, status }) => {
     if (status === 'stopped') throw new StateError('cannot start a container that has stopped');
     if (status !== 'created') throw new StateError(`cannot start an already ${status} container`);
-    runStartContainerHooks(state);
+    // runtime.md: a failing startContainer hook stops the container (delete then runs poststop).
+    stopOnHookFailure(state, () => runStartContainerHooks(state));
     const fifo = store.fifoPath(id);
     let fd: number;
     try {
@@ -28,8 +30,18 @@ export function start(global: GlobalOptions, id: string): void {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
-    runHooksWarning('poststart', state.hooks, hookState(state, 'running'));
+    // runtime-spec (main): a failing poststart hook is an error, and the container is stopped.
+    stopOnHookFailure(state, () => runHooks('poststart', state.hooks, hookState(state, 'running')));
   });
+}
+
+function stopOnHookFailure(state: StoredState, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof HookError) killAndWait(state);
+    throw err;
+  }
 }
 
 /** startContainer hooks: in the container's namespaces, before its program runs. */
