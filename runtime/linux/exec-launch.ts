@@ -12,7 +12,8 @@ import { capLastCap } from './capabilities';
 import { setUpConsole } from './console';
 import { InitProcess } from './init-process';
 import { enterNamespacesOf, HostNamespaces } from './namespaces';
-import { planScheduling } from './scheduling';
+import { setAffinity } from '../../native/sched';
+import { allowedCpus, planScheduling } from './scheduling';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
 
 export interface ExecLaunchOptions {
@@ -57,7 +58,9 @@ export function launchExec(options: ExecLaunchOptions): ExecLaunched {
     child = InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds });
     scheduling.initialAffinity?.(child.pid);
     options.cgroup.addProcess(child.pid);
-    scheduling.finalAffinity?.(child.pid);
+    if (scheduling.finalAffinity) scheduling.finalAffinity(child.pid);
+    // Without a final affinity the process gets the container's CPUs back (those of its init).
+    else if (scheduling.initialAffinity) setAffinity(child.pid, allowedCpus(options.initPid));
     child.joinNamespace(timeNs, CLONE.NEWTIME);
     child.joinNamespace(mountNs, CLONE.NEWNS);
     // The user namespace last: once in it, the helper has no privilege over the others.

@@ -16,7 +16,7 @@ import {
   type NamespacePlan,
   openNamespace,
 } from './namespaces';
-import { hostIdOf, writeIdMaps } from './userns';
+import { hostIdOf, readIdMap, writeIdMaps } from './userns';
 
 export interface StartedInit {
   init: InitProcess;
@@ -65,8 +65,10 @@ export function startInUserNamespace(plan: NamespacePlan, config: RuntimeConfig,
     } else {
       init.unshare(CLONE.NEWUSER);
       writeIdMaps(init.pid, config.linux?.uidMappings, config.linux?.gidMappings);
-      if (hostIdOf(config.linux?.uidMappings, 0) !== undefined && hostIdOf(config.linux?.gidMappings, 0) !== undefined) init.setIds(0, 0);
     }
+    // Become the namespace's root (if it has one) before making anything inside it, so that what
+    // the helper mounts belongs to a mapped owner.
+    if (hostIdOf(readIdMap(init.pid, 'uid_map'), 0) !== undefined && hostIdOf(readIdMap(init.pid, 'gid_map'), 0) !== undefined) init.setIds(0, 0);
     for (const join of plan.joins) joinByPath(init, join.type, join.path, `linux.namespaces (${join.type})`);
     if (plan.unshareFlags) init.unshare(plan.unshareFlags);
     if (plan.unshareFlags & CLONE.NEWPID) init.fork();

@@ -3,6 +3,7 @@
 // which spends the middle of this function inside the container's namespaces (only sync
 // calls there: async fs work would run on threads still in the host's mount namespace).
 import fs = require('node:fs');
+import path = require('node:path');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
@@ -124,6 +125,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
       cgroups: options.cgroupPaths,
       containerRoot: plan.user ? containerRootOnHost(init.pid) : undefined,
       userns: plan.user !== undefined,
+      deviceDir: path.dirname(options.fifoPath),
     };
     prepareRootfs(ctx);
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);

@@ -35,6 +35,8 @@ export interface RootfsContext {
   containerRoot?: { uid: number; gid: number };
   /** Whether the container has a user namespace (containerRoot may still be unset without a root mapping). */
   userns?: boolean;
+  /** Where device nodes for a user namespace container are made on the host (its state directory). */
+  deviceDir?: string;
 }
 
 /** tmpfs, proc, sysfs, devpts, mqueue...: from inside the user namespace when there is one. */
@@ -61,9 +63,9 @@ export function prepareRootfs(ctx: RootfsContext): void {
       ...DEFAULT_DEVICES.map((d, i): [Device, string, boolean] => [d, `default device ${i}`, true]),
       ...(ctx.config.linux?.devices ?? []).map((d, i): [Device, string, boolean] => [d, `linux.devices[${i}]`, false]),
     ];
-    for (const [device, field, replace] of devices) {
-      if (ctx.userns) bindDevice(ctx, device, field);
-      else createDevice(ctx.rootfs, device, field, replace);
+    for (const [device, field, isDefault] of devices) {
+      if (ctx.userns) bindDevice(ctx, device, field, isDefault);
+      else createDevice(ctx.rootfs, device, field, isDefault);
     }
     createInRootfs(ctx, () => createDevLinks(ctx.rootfs));
   }
@@ -91,12 +93,23 @@ function idmapUserNamespace(ctx: RootfsContext, m: Mount, field: string): number
   return fs.openSync(`/proc/${ctx.init.pid}/ns/user`, fs.constants.O_RDONLY);
 }
 
-/** In a user namespace devices cannot be made: the host's node is bind-mounted, as runc does. */
-function bindDevice(ctx: RootfsContext, device: Device, field: string): void {
-  if (!fs.existsSync(device.path)) throw new ConfigError(`${field}: ${device.path} does not exist on the host to bind into a user namespace container`);
+/**
+ * In a user namespace no device can be made inside the container: the default devices are the
+ * host's nodes bind-mounted (as runc does); a device of linux.devices is made on the host, in the
+ * container's state directory, exactly as asked (numbers, mode, owner), and bind-mounted.
+ */
+function bindDevice(ctx: RootfsContext, device: Device, field: string, isDefault: boolean): void {
+  let source = device.path;
+  if (!isDefault) {
+    if (!ctx.deviceDir) throw new ConfigError(`${field}: no place to make the device for a user namespace container`);
+    source = path.join(ctx.deviceDir, `dev-${device.path.replace(/\//g, '_')}`);
+    createDevice('/', { ...device, path: source }, field, true);
+  } else if (!fs.existsSync(source)) {
+    throw new ConfigError(`${field}: ${device.path} does not exist on the host to bind into a user namespace container`);
+  }
   const target = secureJoin(ctx.rootfs, device.path);
   ensureTarget(ctx, target, true);
-  mount(device.path, target, null, MS.BIND, null);
+  mount(source, target, null, MS.BIND, null);
 }
 
 /** pivot_root needs the mount holding the rootfs not to be shared. */
@@ -117,15 +130,16 @@ function makeParentMountPrivate(rootfs: string): void {
 
 /**
  * Creates something in the rootfs. Inside a filesystem that the container's user namespace owns
- * (a tmpfs its init mounted) our root is not mapped and the kernel refuses (EOVERFLOW): there
- * it is created as the container's root.
+ * (a tmpfs its init mounted) our root is not mapped and the kernel refuses (EOVERFLOW, or EACCES
+ * when the namespace was joined): there it is created as the container's root.
  */
 export function createInRootfs<T>(ctx: Pick<RootfsContext, 'containerRoot'>, create: () => T): T {
   try {
     return create();
   } catch (err) {
     const owner = ctx.containerRoot;
-    if (!owner || (err as NodeJS.ErrnoException).code !== 'EOVERFLOW') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!owner || (code !== 'EOVERFLOW' && code !== 'EACCES')) throw err;
     return withFsIds(owner.uid, owner.gid, create);
   }
 }

@@ -1,5 +1,6 @@
 // process.scheduler, process.ioPriority and process.execCPUAffinity (runtime-spec 1.2), applied
 // to the container's process before it execs.
+import fs = require('node:fs');
 import { ioprioSet, schedSetattr, setAffinity } from '../../native/sched';
 import { ConfigError } from '../errors';
 import type { Process } from '../spec/types';
@@ -89,6 +90,12 @@ export function planScheduling(proc: Process): SchedulingPlan {
     plan.finalAffinity = (pid) => wrap('process.execCPUAffinity.final', () => setAffinity(pid, cpus));
   }
   return plan;
+}
+
+/** The CPUs a process may run on (Cpus_allowed_list in /proc/PID/status). */
+export function allowedCpus(pid: number): number[] {
+  const m = /^Cpus_allowed_list:\s+(\S+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? parseCpuList(m[1]!, `/proc/${pid}/status`) : [];
 }
 
 function wrap(field: string, fn: () => void): void {
