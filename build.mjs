@@ -76,8 +76,8 @@ for (const program of programs) {
     format: 'cjs',
     minifySyntax: true,
     minifyWhitespace: true,
-    // koffi is a native addon; pino is loaded lazily and only when a log line is written.
-    external: ['koffi', 'pino'],
+    // koffi is a native addon; pino (a log line) and yargs (--help) are loaded only when needed.
+    external: ['koffi', 'pino', 'yargs', 'yargs/yargs'],
     define: {
       __MYDOCKER_VERSION__: JSON.stringify(pkg.version),
       __MYDOCKER_COMMIT__: JSON.stringify(commit),

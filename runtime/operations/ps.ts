@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { RuntimeError, StateError } from '../errors';
 import { checkId } from '../ids';
 import { cgroupManager } from '../cgroups/manager';
@@ -20,6 +19,9 @@ export function containerPids(global: GlobalOptions, id: string): number[] {
  */
 export function psTable(pids: number[], psArgs: string[]): string {
   const args = psArgs.length ? psArgs : ['-ef'];
+  // Loaded here only: child_process costs ~10 ms at start-up, which every other command would pay.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('ps', args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new RuntimeError(`ps ${args.join(' ')}: ${r.error?.message ?? r.stderr.trim()}`);
   const [header = '', ...rows] = r.stdout.split('\n');
