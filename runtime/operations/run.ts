@@ -40,18 +40,23 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
     killPid(created.init.pid, os.constants.signals[signal]);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
-  const status = await exited!;
-  stopProxy?.();
-  for (const signal of FORWARDED) process.off(signal, forward);
-  const lock = store.lock(options.id);
+  let status: number;
   try {
-    killAndWait(created.state);
-    destroy(store, created.state);
-  } catch (err) {
-    log('warn', `cleaning up after the container: ${(err as Error).message}`);
-    throw err instanceof RuntimeError ? err : new RuntimeError((err as Error).message);
+    status = await exited!;
   } finally {
-    lock.release();
+    // Whatever happened while waiting, the container goes: no state, cgroup or process is left.
+    stopProxy?.();
+    for (const signal of FORWARDED) process.off(signal, forward);
+    const lock = store.lock(options.id);
+    try {
+      killAndWait(created.state);
+      destroy(store, created.state);
+    } catch (err) {
+      log('warn', `cleaning up after the container: ${(err as Error).message}`);
+      throw err instanceof RuntimeError ? err : new RuntimeError((err as Error).message);
+    } finally {
+      lock.release();
+    }
   }
   return status;
 }
