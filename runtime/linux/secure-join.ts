@@ -18,12 +18,8 @@ export function secureJoin(root: string, unsafePath: string): string {
       continue;
     }
     const candidate = path.join(root, ...resolved, part);
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.lstatSync(candidate);
-    } catch {
-      stat = undefined; // not there (yet): keep the name as given
-    }
+    // not there (yet): keep the name as given (no exception: this runs for every mount)
+    const stat = fs.lstatSync(candidate, { throwIfNoEntry: false });
     if (stat?.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw new RuntimeError(`${unsafePath}: too many levels of symbolic links inside the rootfs`);
       const target = fs.readlinkSync(candidate);
