@@ -42,6 +42,7 @@ import { startContainerd } from '../test/clients/lib/containerd.mjs';
 import { cleanEnv, createDockerd, DOCKER } from '../test/clients/lib/dockerd.mjs';
 import { createPodman, guardContainersCache } from '../test/clients/lib/podman.mjs';
 import { pushBusybox, startRegistry } from '../test/clients/lib/registry.mjs';
+import { summarize } from './lib/stats.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENTS = ['ctr', 'podman', 'docker'];
@@ -80,23 +81,7 @@ function parseArgs(argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// statistics (as bench/runtime-run.mjs)
 
-function percentile(sorted, p) {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length)); // nearest rank
-  return sorted[rank - 1];
-}
-
-function median(sorted) {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
-
-function summarize(times) {
-  const s = [...times].sort((a, b) => a - b);
-  if (s.length === 0) return { n: 0, median: NaN, p90: NaN, min: NaN, max: NaN, mean: NaN };
-  return { n: s.length, median: median(s), p90: percentile(s, 90), min: s[0], max: s.at(-1), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
 
 const round1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');

@@ -27,6 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { makeBundle, removeBundle, writeConfig } from '../conformance/lib/bundle.mjs';
 import { defaultRuntime } from '../conformance/lib/runtime.mjs';
 import { CLIENT_CONFIGS } from '../test/lib/fixtures.mjs';
+import { summarize } from './lib/stats.mjs';
 
 const DOCKER_FIXTURE = process.env.DOCKER_CONFIG_FIXTURE || path.join(CLIENT_CONFIGS, 'docker-run-config.json');
 
@@ -87,29 +88,6 @@ function makeBenchBundle(config) {
   return bundle;
 }
 
-function percentile(sorted, p) {
-  // nearest-rank
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
-}
-
-function median(sorted) {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
-
-function summarize(times) {
-  const s = [...times].sort((a, b) => a - b);
-  if (s.length === 0) return { n: 0, median: NaN, p90: NaN, min: NaN, max: NaN, mean: NaN };
-  return {
-    n: s.length,
-    median: median(s),
-    p90: percentile(s, 90),
-    min: s[0],
-    max: s[s.length - 1],
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-  };
-}
 
 class Contender {
   constructor(name, command) {
