@@ -81,7 +81,7 @@ function parseArgs(argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-
+// formatting
 
 const round1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
