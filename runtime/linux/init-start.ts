@@ -40,9 +40,7 @@ export function startInNamespaces(plan: NamespacePlan, namespaces: readonly Name
     if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
     return { init, host };
   } catch (err) {
-    init?.destroy();
-    host.restore();
-    host.close();
+    abandon(init, host);
     throw err;
   }
 }
@@ -75,9 +73,7 @@ export function startInUserNamespace(plan: NamespacePlan, config: RuntimeConfig,
     enterNamespacesOf(init.pid, hostRestorable(plan).filter((t) => t !== 'pid'));
     return { init, host };
   } catch (err) {
-    init?.destroy();
-    host.restore();
-    host.close();
+    abandon(init, host);
     throw err;
   }
 }
@@ -116,3 +112,9 @@ export function enterTimeNamespace(init: InitProcess, time: NonNullable<Namespac
   }
 }
 
+/** A start that failed half way: the helper goes, the main thread returns to our namespaces. */
+function abandon(init: InitProcess | undefined, host: HostNamespaces): void {
+  init?.destroy();
+  host.restore();
+  host.close();
+}
