@@ -18,7 +18,7 @@ apt-get install -y -q --no-install-recommends \
   busybox-static \
   runc \
   golang-github-opencontainers-specs-dev \
-  iproute2 util-linux bsdutils procps \
+  iproute2 util-linux bsdutils procps python3 \
   containerd podman docker.io conmon containernetworking-plugins iptables \
   docker-registry skopeo umoci
 [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
