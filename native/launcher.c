@@ -6,6 +6,7 @@
  *    caller had (as it does with runc);
  *  - drop NODE_EXTRA_CA_CERTS: the runtime makes no TLS connections, and Node would otherwise
  *    parse that CA bundle at every start (about 30 ms).
+ *    (The manager, `mydocker`, is built with KEEP_EXTRA_CA_CERTS: it talks TLS to registries.)
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
  */
@@ -33,7 +34,9 @@ int main(int argc, char **argv) {
 		snprintf(value, sizeof value, "%llu:%llu", (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max);
 		setenv("MYDOCKER_CALLER_NOFILE", value, 1);
 	}
+#ifndef KEEP_EXTRA_CA_CERTS
 	unsetenv("NODE_EXTRA_CA_CERTS");
+#endif
 
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

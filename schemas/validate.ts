@@ -1,5 +1,6 @@
 // Typed wrapper around the validators that schemas/compile.mjs generates ahead of time
-// (schemas/generated/validators.js, CommonJS, one named export per document kind).
+// (schemas/generated/validators.js, CommonJS, one named export per document kind; the
+// manager's documents are in generated/manager-validators.js).
 // No ajv compilation happens at runtime: loading the generated module costs a few ms.
 
 export type SchemaName = 'config' | 'process' | 'state' | 'features' | 'resources';
@@ -13,7 +14,7 @@ interface ValidationError {
   propertyName?: string;
 }
 
-interface GeneratedValidator {
+export interface GeneratedValidator {
   (data: unknown): boolean;
   errors?: ValidationError[] | null;
 }
@@ -47,7 +48,11 @@ function load(): GeneratedValidators {
 
 /** Throws a SchemaError naming the JSON path and the expectation when `doc` does not match schema `name`. */
 export function validate(name: SchemaName, doc: unknown, what: string): void {
-  const fn = load()[name];
+  check(load()[name], name, doc, what);
+}
+
+/** Checks `doc` with a generated validator; throws a SchemaError (see validate). */
+export function check(fn: GeneratedValidator | undefined, name: string, doc: unknown, what: string): void {
   if (typeof fn !== 'function') throw new Error(`no validator for schema ${JSON.stringify(name)}`);
   if (fn(doc)) return;
   const errors = fn.errors ?? [];

@@ -3,7 +3,15 @@
 // yargs, which costs more to load than a whole `state` call, is loaded only for --help.
 import yargsParser = require('yargs-parser');
 import { RuntimeError } from '../errors';
-import { type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpec } from './commands';
+import { type CommandSpec, COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './commands';
+
+/** A program's command line: its global options and its commands (the manager has its own table). */
+export interface CommandTable {
+  globals: readonly OptionSpec[];
+  commands: readonly CommandSpec[];
+}
+
+const RUNTIME_TABLE: CommandTable = { globals: GLOBAL_OPTIONS, commands: COMMANDS };
 
 export type Values = Record<string, string | boolean | number | undefined>;
 
@@ -70,10 +78,34 @@ function joinDashValues(args: readonly string[], options: readonly OptionSpec[])
   return out;
 }
 
+/**
+ * --help or -h asks for help, unless it belongs to a variadic command line
+ * (`mydocker run busybox ls -h` passes -h to ls).
+ */
+function wantsHelp(args: readonly string[], table: CommandTable): boolean {
+  for (const arg of args) {
+    if (arg === '--help' || arg === '-h') return true;
+    if (arg === '--') return false;
+    const command = table.commands.find((c) => c.name === arg || c.aliases?.includes(arg));
+    if (command && command.positionals.some((p) => p.variadic)) {
+      // help only when it comes before the first positional of the command
+      const rest = args.slice(args.indexOf(arg) + 1);
+      for (const r of rest) {
+        if (r === '--help' || r === '-h') return true;
+        if (!r.startsWith('-')) return false;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Parses `[global options] <command> [options] <positionals>`; undefined means: show help. */
-export function parseCommandLine(args: readonly string[]): ParsedCommandLine | undefined {
-  if (args.includes('--help') || args.includes('-h')) return undefined;
-  const globals = yargsParser([...args], { ...parserOptions(GLOBAL_OPTIONS), configuration: { ...parserOptions(GLOBAL_OPTIONS).configuration, 'halt-at-non-option': true } });
+export function parseCommandLine(args: readonly string[], table: CommandTable = RUNTIME_TABLE): ParsedCommandLine | undefined {
+  const globalOptions = table.globals;
+  const findCommand = (name: string) => table.commands.find((c) => c.name === name || c.aliases?.includes(name));
+  if (wantsHelp(args, table)) return undefined;
+  const globals = yargsParser([...args], { ...parserOptions(globalOptions), configuration: { ...parserOptions(globalOptions).configuration, 'halt-at-non-option': true } });
   if (globals.error) throw new RuntimeError(globals.error.message);
   const [name, ...rest] = globals._.map(String);
   if (name === undefined || name === 'help') return undefined;
@@ -81,7 +113,7 @@ export function parseCommandLine(args: readonly string[]): ParsedCommandLine | u
   if (!command) throw new RuntimeError(`unknown command "${name}": see --help`);
   // A command option shadows a global one of the same name (`spec --rootless`).
   const own = new Set(command.options.map((o) => o.name));
-  const globalsHere = GLOBAL_OPTIONS.filter((o) => !own.has(o.name));
+  const globalsHere = globalOptions.filter((o) => !own.has(o.name));
   const options = [...globalsHere, ...command.options];
   // A variadic positional (exec's command) ends option parsing: what follows is the command's.
   const variadic = command.positionals.some((p) => p.variadic);

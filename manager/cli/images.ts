@@ -1,0 +1,4 @@
+// The images commands (filled in by the images work).
+import type { ManagerCommand } from './command';
+
+export const IMAGES_COMMANDS: ManagerCommand[] = [];
