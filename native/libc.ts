@@ -162,7 +162,9 @@ export function mkfifo(path: string, mode: number): void {
 }
 
 const flockRaw = libc.func('int flock(int fd, int op)');
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
+export const LOCK_UN = 8;
 export function flock(fd: number, op: number, what: string): void {
   check(flockRaw(fd, op), 'flock', what);
 }
