@@ -7,6 +7,7 @@ import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, managerPaths } from '../paths';
 import type { ManagerCommand, OptionSpec } from './command';
 import { CONTAINERS_COMMANDS } from './containers';
 import { IMAGES_COMMANDS } from './images';
+import { REGISTRY_COMMANDS } from './registry';
 import { SYSTEM_COMMANDS } from './system';
 import { VOLUMES_COMMANDS } from './volumes';
 
@@ -17,7 +18,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'debug', alias: 'D', type: 'boolean', default: false, describe: 'print debug messages' },
 ];
 
-export const COMMANDS: ManagerCommand[] = [...IMAGES_COMMANDS, ...CONTAINERS_COMMANDS, ...VOLUMES_COMMANDS, ...SYSTEM_COMMANDS];
+export const COMMANDS: ManagerCommand[] = [...REGISTRY_COMMANDS, ...IMAGES_COMMANDS, ...CONTAINERS_COMMANDS, ...VOLUMES_COMMANDS, ...SYSTEM_COMMANDS];
 
 const TABLE = { globals: GLOBAL_OPTIONS, commands: COMMANDS };
 
