@@ -22,11 +22,32 @@ export const COMMANDS: ManagerCommand[] = [...REGISTRY_COMMANDS, ...IMAGES_COMMA
 
 const TABLE = { globals: GLOBAL_OPTIONS, commands: COMMANDS };
 
+/** docker's management commands: `volume ls` is the command named "volume ls". */
+const GROUPS = new Set(['volume', 'image', 'container', 'system', 'network']);
+
+/** Joins a group word and its subcommand into one argument (after any global options). */
+function joinGroupCommand(args: readonly string[]): string[] {
+  const out = [...args];
+  const takesValue = new Set(GLOBAL_OPTIONS.filter((o) => o.type !== 'boolean').map((o) => `--${o.name}`));
+  for (let i = 0; i < out.length; i++) {
+    const arg = out[i]!;
+    if (takesValue.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    const next = out[i + 1];
+    if (GROUPS.has(arg) && next !== undefined && !next.startsWith('-')) out.splice(i, 2, `${arg} ${next}`);
+    break;
+  }
+  return out;
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   const output = consoleOutput();
   try {
     if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) args = ['version'];
-    const parsed = parseCommandLine(args, TABLE);
+    const parsed = parseCommandLine(joinGroupCommand(args), TABLE);
     if (!parsed) {
       const { showHelp } = await import('../../runtime/cli/help');
       showHelp(args, TABLE, { scriptName: 'mydocker', usage: '$0 [global options] <command> [options]\n\nA docker-like container manager on mydocker-runtime.' });
