@@ -80,22 +80,24 @@ function joinDashValues(args: readonly string[], options: readonly OptionSpec[])
 
 /**
  * --help or -h asks for help, unless it belongs to a variadic command line
- * (`mydocker run busybox ls -h` passes -h to ls).
+ * (`mydocker run busybox ls -h` passes -h to ls) or the command has a -h of its own
+ * (docker's `run -h HOSTNAME`).
  */
 function wantsHelp(args: readonly string[], table: CommandTable): boolean {
-  for (const arg of args) {
-    if (arg === '--help' || arg === '-h') return true;
+  const isHelp = (arg: string, command?: CommandSpec) => arg === '--help' || (arg === '-h' && !command?.options.some((o) => o.alias === 'h'));
+  for (const [i, arg] of args.entries()) {
     if (arg === '--') return false;
     const command = table.commands.find((c) => c.name === arg || c.aliases?.includes(arg));
-    if (command && command.positionals.some((p) => p.variadic)) {
-      // help only when it comes before the first positional of the command
-      const rest = args.slice(args.indexOf(arg) + 1);
-      for (const r of rest) {
-        if (r === '--help' || r === '-h') return true;
-        if (!r.startsWith('-')) return false;
+    if (command) {
+      const variadic = command.positionals.some((p) => p.variadic);
+      // a variadic command line is the container's: help only before the first positional
+      for (const r of args.slice(i + 1)) {
+        if (isHelp(r, command)) return true;
+        if (variadic && !r.startsWith('-')) return false;
       }
       return false;
     }
+    if (isHelp(arg)) return true;
   }
   return false;
 }
