@@ -13,6 +13,7 @@ export interface ExposedPort {
 export interface ImageDefaults {
   /** the image's StopSignal, normalized to SIGNAME or a number; SIGTERM by default */
   stopSignal: string;
+  /** sorted by port, then protocol */
   exposedPorts: ExposedPort[];
   /** container paths that get a new anonymous volume unless the run mounts something there */
   anonymousVolumes: string[];
@@ -36,6 +37,7 @@ export function imageDefaults(image: ImageConfig): ImageDefaults {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) continue; // docker ignores what it cannot parse
     exposedPorts.push({ port: Number(m[1]), protocol: (m[2]?.toLowerCase() ?? 'tcp') as PortProtocol });
   }
+  exposedPorts.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
   return {
     stopSignal: config.StopSignal ? normalizeSignal(config.StopSignal) : 'SIGTERM',
     exposedPorts,

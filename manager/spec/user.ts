@@ -34,16 +34,16 @@ const MAX_FILE = 16 * 1024 * 1024;
 const numeric = (text: string): number | undefined => (/^\d+$/.test(text) ? Number(text) : undefined);
 
 /**
- * The text of `file` (an absolute path in the container), or undefined when it does not exist
- * or is not a regular file. The last component is opened without following a symlink, and
- * without blocking on a FIFO an image might put there.
+ * The text of `file` (an absolute path in the container), or undefined when it does not exist,
+ * is not a regular file or sits behind a symlink loop. The last component is opened without
+ * following a symlink, and without blocking on a FIFO an image might put there.
  */
 export function readImageFile(rootfs: string, file: string): string | undefined {
   let hostPath: string;
   try {
     hostPath = secureJoin(rootfs, file);
-  } catch (err) {
-    throw new ManagerError(`cannot read ${file} in the image: ${(err as Error).message}`);
+  } catch {
+    return undefined; // a symlink loop: the container could not open it either
   }
   let fd: number;
   try {
