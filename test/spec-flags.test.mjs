@@ -355,3 +355,113 @@ describe('command and image defaults', () => {
     assertUsageError(() => normalizeSignal('99'), 'invalid signal: 99');
   });
 });
+
+describe('parseRunFlags: every flag checked before anything is made', () => {
+  const { parseRunFlags, runMounts, parseContainerName, parseHostname } = load('manager/spec/run-flags');
+  test('a full set of flags', () => {
+    const parsed = parseRunFlags(
+      {
+        interactive: true,
+        tty: true,
+        rm: true,
+        name: 'web-1',
+        env: ['A=1', 'FROM_CALLER'],
+        workdir: '/srv',
+        user: 1000,
+        entrypoint: '',
+        hostname: 'web',
+        volume: ['/host:/data:ro', 'named:/named', '/anon'],
+        tmpfs: ['/run:size=1m'],
+        readOnly: true,
+        memory: '64m',
+        memorySwap: -1,
+        shmSize: '1m',
+        cpus: 0.5,
+        cpuShares: 512,
+        cpusetCpus: 0,
+        pidsLimit: 10,
+        capAdd: ['net_admin'],
+        capDrop: ['chown'],
+        securityOpt: ['seccomp=unconfined', 'no-new-privileges'],
+        network: 'none',
+        publish: ['8080:80', 53],
+      },
+      { FROM_CALLER: 'x' },
+    );
+    assert.deepEqual(parsed, {
+      interactive: true,
+      tty: true,
+      rm: true,
+      name: 'web-1',
+      env: ['A=1', 'FROM_CALLER=x'],
+      workdir: '/srv',
+      user: '1000',
+      entrypoint: '',
+      hostname: 'web',
+      volumes: [
+        { kind: 'bind', source: '/host', target: '/data', readonly: true },
+        { kind: 'volume', name: 'named', target: '/named', readonly: false, nocopy: false },
+        { kind: 'anonymous', target: '/anon', readonly: false },
+      ],
+      tmpfs: [{ target: '/run', options: ['size=1m'] }],
+      readOnly: true,
+      shmSize: 1024 * 1024,
+      resources: { memory: 64 * MiB, memorySwap: -1, cpus: { quota: 50000, period: 100000 }, cpuShares: 512, cpusetCpus: '0', pidsLimit: 10 },
+      privileged: false,
+      capAdd: ['CAP_NET_ADMIN'],
+      capDrop: ['CAP_CHOWN'],
+      seccomp: 'unconfined',
+      noNewPrivileges: true,
+      network: 'none',
+      publish: [
+        { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+        { hostIp: '', hostPort: 0, containerPort: 53, protocol: 'tcp' },
+      ],
+    });
+    assert.deepEqual(
+      runMounts(parsed, (v) => (v.kind === 'volume' ? `/var/lib/mydocker/volumes/${v.name}/_data` : '/var/lib/mydocker/volumes/anon/_data')),
+      [
+        { kind: 'bind', source: '/host', target: '/data', readonly: true },
+        { kind: 'bind', source: '/var/lib/mydocker/volumes/named/_data', target: '/named', readonly: false },
+        { kind: 'bind', source: '/var/lib/mydocker/volumes/anon/_data', target: '/anon', readonly: false },
+        { kind: 'tmpfs', target: '/run', options: ['size=1m'] },
+      ],
+    );
+  });
+  test('no flags: docker\'s defaults', () => {
+    assert.deepEqual(parseRunFlags({}), {
+      interactive: false,
+      tty: false,
+      rm: false,
+      env: [],
+      volumes: [],
+      tmpfs: [],
+      readOnly: false,
+      resources: {},
+      privileged: false,
+      capAdd: [],
+      capDrop: [],
+      network: 'bridge',
+      publish: [],
+    });
+  });
+  test('the first bad value stops it, naming its flag', () => {
+    assertUsageError(() => parseRunFlags({ publish: ['99999:80'] }), '"-p, --publish"', '99999');
+    assertUsageError(() => parseRunFlags({ memory: '12q' }), '"-m, --memory"', "invalid size: '12q'");
+    assertUsageError(() => parseRunFlags({ volume: ['relative:path'] }), '"-v, --volume"', 'must be absolute');
+    assertUsageError(() => parseRunFlags({ shmSize: 'lots' }), '"--shm-size"');
+    assertUsageError(() => parseRunFlags({ user: 'a:b:c' }), '"-u, --user"');
+    assertUsageError(() => parseRunFlags({ name: 'bad name' }), 'invalid container name (bad name)');
+    assertUsageError(() => parseRunFlags({ hostname: 'a b' }), '"-h, --hostname"');
+    assertUsageError(() => parseRunFlags({ volume: ['/a:/data'], tmpfs: ['/data'] }), 'duplicate mount point: /data');
+    assertUsageError(() => parseRunFlags({ network: 'weave' }), '"--network"');
+  });
+  test('names and hostnames', () => {
+    assert.equal(parseContainerName('/web'), 'web');
+    assertUsageError(() => parseContainerName('a'), 'invalid container name (a)');
+    assertUsageError(() => parseContainerName('-x'), 'invalid container name');
+    assert.equal(parseHostname('my-host.example'), 'my-host.example');
+    assertUsageError(() => parseHostname('x'.repeat(65)), '"-h, --hostname"');
+    assertUsageError(() => parseHostname(''), '"-h, --hostname"');
+  });
+});

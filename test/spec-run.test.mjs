@@ -1,8 +1,8 @@
 // Generated configs run for real, under runc (the reference) and under our runtime: a busybox
 // rootfs, a config.json from buildSpec (schema-checked, written by writeBundle), `run`, and what
-// the process sees from the inside: env, workdir, ids, hostname, a read-only rootfs, tmpfs and
-// bind mounts, capabilities, the default seccomp profile, a profile file, --privileged and the
-// cgroup limits.
+// the process sees from the inside: env, workdir (made by ensureWorkdir), ids, hostname, a
+// read-only rootfs, tmpfs and bind mounts, capabilities, the default seccomp profile, a profile
+// file, --privileged and the cgroup limits.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { load } from './lib/dist.mjs';
 const { buildSpec } = load('manager/spec/generate');
 const { writeBundle } = load('manager/spec/bundle');
 const { resolveUser } = load('manager/spec/user');
+const { ensureWorkdir } = load('manager/spec/workdir');
 const { DEFAULT_CAPABILITIES, hostCapabilities } = load('manager/spec/capabilities');
 const { hostDevices } = load('manager/spec/devices');
 const flags = load('manager/spec/flags');
@@ -88,6 +89,15 @@ RUNTIMES.forEach((runtime, i) => {
       );
       assertRan(r);
       assert.deepEqual(r.stdout.trim().split('\n'), ['vars=from-run,overridden,caller,spec-host,/home', '/tmp', '1000', '100', '100', 'spec-host']);
+    });
+
+    test('a working directory the image lacks is made first (ensureWorkdir), even with a read-only rootfs', () => {
+      const r = runScript(rt, 'pwd; ls -ld . | cut -c1-10', (rootfs) => {
+        ensureWorkdir(rootfs, '/new/work');
+        return { user: resolveUser(rootfs, 'test'), workdir: '/new/work', readOnly: true };
+      });
+      assertRan(r);
+      assert.deepEqual(r.stdout.trim().split('\n'), ['/new/work', 'drwxr-xr-x']);
     });
 
     test('a user with supplementary groups (primary gid first)', () => {
