@@ -25,7 +25,13 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-generate-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const MiB = 1024 * 1024;
-const HOST = { capabilities: [...CAPABILITY_NAMES], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }], arch: 'amd64', kernel: '6.1.0' };
+const HOST = {
+  capabilities: [...CAPABILITY_NAMES],
+  devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }],
+  arch: 'amd64',
+  kernel: '6.1.0',
+  swapLimit: true,
+};
 
 function image(config = {}) {
   return { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sh'], ...config } };
@@ -245,6 +251,8 @@ describe('run options', () => {
     assert.deepEqual(r({ pidsLimit: 64 }).pids, { limit: 64 });
     assert.equal(r({ pidsLimit: 0 }).pids, undefined);
     assert.deepEqual(Object.keys(r({})), ['devices']);
+    // a host without swap accounting: memory only, as docker does
+    assert.deepEqual(spec({ resources: { memory: 64 * MiB }, host: { ...HOST, swapLimit: false } }).linux.resources.memory, { limit: 64 * MiB });
   });
   test('resources docker refuses', () => {
     assertUsageError(() => spec({ resources: { memorySwap: 128 * MiB } }), '--memory-swap', 'set the memory limit');

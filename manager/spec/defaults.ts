@@ -78,3 +78,14 @@ export function isCgroupV2Host(): boolean {
   unified ??= fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
   return unified;
 }
+
+let swapLimit: boolean | undefined;
+
+/**
+ * Whether the memory cgroup can limit swap (cgroup v1 needs swap accounting: memory.memsw.*).
+ * Without it docker limits memory only, and so do we.
+ */
+export function swapLimitSupported(): boolean {
+  swapLimit ??= isCgroupV2Host() || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+  return swapLimit;
+}

@@ -1,7 +1,8 @@
 // An image config plus `run` options -> the OCI config.json docker would hand its runtime.
-// Pure apart from three host facts it reads when the caller does not pass them: the
-// capabilities this process holds (for --privileged and --cap-add ALL), the host's devices
-// (--privileged) and whether cgroups are v2 (docker's default cgroup namespace).
+// Pure apart from the host facts it reads when the caller does not pass them (RunSpecOptions.host):
+// the capabilities this process holds (for --privileged and --cap-add ALL), the host's devices
+// (--privileged), whether cgroups are v2 (docker's default cgroup namespace) and whether swap
+// can be limited.
 import os = require('node:os');
 import path = require('node:path');
 import type { ImageConfig } from '../images/types';
@@ -16,6 +17,7 @@ import {
   defaultMounts,
   defaultNetworkSysctls,
   isCgroupV2Host,
+  swapLimitSupported,
 } from './defaults';
 import { hostDevices } from './devices';
 import { mergeEnv } from './env';
@@ -116,6 +118,8 @@ export interface RunSpecOptions {
     /** Go-style architecture (amd64, arm64, ...) and kernel release for seccomp rules */
     arch?: string;
     kernel?: string;
+    /** whether the memory cgroup can limit swap (default: detected) */
+    swapLimit?: boolean;
   };
 }
 
@@ -193,7 +197,7 @@ export function buildSpec(image: ImageConfig, run: RunSpecOptions): Spec {
   const hostname = run.hostname ?? (net.mode === 'host' ? os.hostname() : undefined);
   const all = run.host?.capabilities ?? (run.privileged || (run.capAdd ?? []).length > 0 ? hostCapabilities() : []);
   const capabilities = containerCapabilities(parseCapabilities(run.capAdd ?? [], run.capDrop ?? []), !!run.privileged, all);
-  const resources = { devices: run.privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(), ...linuxResources(run.resources ?? {}) };
+  const resources = { devices: run.privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(), ...linuxResources(run.resources ?? {}, run.host?.swapLimit ?? swapLimitSupported()) };
   const user = run.user ?? { uid: 0, gid: 0, additionalGids: [0] };
 
   const spec: Spec = {

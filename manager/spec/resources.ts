@@ -37,14 +37,17 @@ export function checkResources(r: RunResources): void {
 
 type Json = Record<string, unknown>;
 
-/** linux.resources without devices (see defaults.ts): memory, cpu, pids. */
-export function linuxResources(r: RunResources): Json {
+/**
+ * linux.resources without devices (see defaults.ts): memory, cpu, pids. `swapLimit`: whether the
+ * host can limit swap; without it only memory is limited, as docker does.
+ */
+export function linuxResources(r: RunResources, swapLimit = true): Json {
   checkResources(r);
   const out: Json = {};
   if (r.memory) {
     // Without --memory-swap docker allows as much swap as memory (memory+swap = twice the memory).
     const swap = r.memorySwap ? r.memorySwap : r.memory * 2;
-    out.memory = { limit: r.memory, swap };
+    out.memory = swapLimit ? { limit: r.memory, swap } : { limit: r.memory };
   }
   const cpu: Json = {};
   if (r.cpuShares) cpu.shares = Math.min(Math.max(r.cpuShares, MIN_CPU_SHARES), MAX_CPU_SHARES);
