@@ -47,12 +47,12 @@ let seq = 0;
  * A bundle with a fresh busybox rootfs and the config buildSpec makes of IMAGE + `options(rootfs)`,
  * run to completion with `rt`; the script runs under `sh -c`.
  */
-function runScript(rt, script, options = () => ({})) {
+function runScript(rt, script, options = () => ({}), image = IMAGE) {
   const dir = fs.mkdtempSync(path.join(work, 'bundle-'));
   const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
   const cgroupsPath = `/mydocker-spec-run-${process.pid}-${++seq}`;
   const run = { rootfs: 'rootfs', cgroupsPath, entrypoint: '/bin/sh', command: ['-c', script], ...options(rootfs, dir) };
-  const spec = buildSpec(IMAGE, run);
+  const spec = buildSpec(image, run);
   validate('config', spec, 'generated config.json');
   writeBundle(dir, spec);
   const r = rt.runBundle(dir);
@@ -98,6 +98,18 @@ RUNTIMES.forEach((runtime, i) => {
       });
       assertRan(r);
       assert.deepEqual(r.stdout.trim().split('\n'), ['/new/work', 'drwxr-xr-x']);
+    });
+
+    test('a standalone bundle (`mydocker bundle`): the image\'s own command, user and workdir, nothing else given', () => {
+      const image = {
+        ...IMAGE,
+        config: { ...IMAGE.config, User: 'daemon', WorkingDir: '/var', Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo "$(id -u) $(pwd) $IMAGE_VAR $HOME"'] },
+      };
+      const r = runScript(rt, '', (rootfs) => ({ entrypoint: undefined, command: undefined, cgroupsPath: undefined, user: resolveUser(rootfs, image.config.User) }), image);
+      assertRan(r);
+      assert.equal(r.stdout, '1 /var from-image /\n');
+      assert.equal(r.spec.linux.cgroupsPath, undefined);
+      assert.equal(r.spec.hostname, undefined);
     });
 
     test('a user with supplementary groups (primary gid first)', () => {
