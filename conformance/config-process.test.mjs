@@ -98,6 +98,21 @@ test('config.md#process cwd: "the working directory that will be set for the exe
   assert.equal(sh('pwd', { process: { cwd: '/tmp' } }), '/tmp\n');
 });
 
+test('runc convention: a missing process.cwd is created (inside the rootfs, even under a read-only root)', () => {
+  const dir = `/made-by-runtime-${process.pid}/a/b`;
+  const bundle = rt.bundle({ process: { cwd: dir }, args: ['sh', '-c', 'pwd'], root: { readonly: true }, rootfs: 'copy' });
+  const r = rt.runBundle(bundle);
+  assertOk(r, 'run with a missing cwd');
+  assert.equal(r.stdout, `${dir}\n`);
+});
+
+test('runc convention: HOME comes from the container\'s /etc/passwd when process.env has none', () => {
+  assert.equal(sh('echo $HOME', { process: { env: ['PATH=/bin'] } }), '/root\n');
+  assert.equal(sh('echo $HOME', { process: { env: ['PATH=/bin'], user: { uid: 1000, gid: 1000 } } }), '/home\n');
+  assert.equal(sh('echo $HOME', { process: { env: ['PATH=/bin'], user: { uid: 4242, gid: 4242 } } }), '/\n');
+  assert.equal(sh('echo $HOME', { process: { env: ['PATH=/bin', 'HOME=/x'] } }), '/x\n');
+});
+
 // ------------------------------------------------------------------------------------------------
 // user
 

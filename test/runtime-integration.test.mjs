@@ -80,9 +80,9 @@ const badCreates = {
     edit: (c) => void (c.process.args = ['no-such-program']),
     message: /exec: "no-such-program": executable file not found in \$PATH/,
   },
-  'a cwd that does not exist (fails in the init, after pivot_root)': {
-    edit: (c) => void (c.process.cwd = '/no/such/dir'),
-    message: /chdir to cwd \("\/no\/such\/dir"\) set in config.json failed: no such file or directory/,
+  'a cwd that is not a directory (fails in the init, after pivot_root)': {
+    edit: (c) => void (c.process.cwd = '/etc/passwd'),
+    message: /chdir to cwd \("\/etc\/passwd"\) set in config.json failed: not a directory/,
   },
   'an unknown filesystem type': {
     edit: (c) => void c.mounts.push({ destination: '/mnt', type: 'nosuchfs', source: 'x' }),

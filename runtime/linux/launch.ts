@@ -22,7 +22,7 @@ import { enterTimeNamespace, startInNamespaces, startInUserNamespace, type Start
 import { enterNamespacesOf, type HostNamespaces, planNamespaces } from './namespaces';
 import { hostIdOf, readIdMap } from './userns';
 import { applyProcessLimits, execPlanFor, passedFds, processRlimits, stdio } from './process-setup';
-import { enterRootfs, finishRootfs, prepareRootfs } from './rootfs';
+import { enterRootfs, ensureTarget, finishRootfs, prepareRootfs } from './rootfs';
 
 export interface LaunchOptions {
   id: string;
@@ -130,6 +130,8 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
     prepareRootfs(ctx);
     runCreateHooks(bundle, options.id, init.pid, plan.types, host);
     enterRootfs(ctx);
+    // A missing working directory is created, as runc does (before a read-only root is remounted).
+    ensureTarget(ctx, proc.cwd, false);
     finishRootfs(config, plan.types.has('uts'));
     const consoleMaster = proc.terminal ? setUpConsole(init, proc.consoleSize, true) : undefined;
     if (options.seccomp) init.seccomp(options.seccomp.flags, options.seccomp.program);

@@ -71,6 +71,28 @@ export function applyProcessLimits(pid: number, proc: Process, rlimits: readonly
 }
 
 /**
+ * HOME for the process when its environment has none: the user's home directory from the
+ * container's /etc/passwd, or "/" (runc does the same; the spec is silent). Called inside the
+ * container's root.
+ */
+export function withHome(env: string[], uid: number): string[] {
+  if (env.some((e) => e.startsWith('HOME='))) return env;
+  let home = '/';
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const fields = line.split(':');
+      if (fields.length >= 6 && fields[2] === String(uid) && fields[5]) {
+        home = fields[5];
+        break;
+      }
+    }
+  } catch {
+    /* no passwd file: "/" */
+  }
+  return [...env, `HOME=${home}`];
+}
+
+/**
  * The identity the helper takes on. Called inside the container's root: the program is looked
  * up there, with the process' own PATH.
  */
@@ -81,6 +103,7 @@ export function execPlanFor(
   mode: { chrootDot: boolean; waitForStart: boolean },
 ): ExecPlan {
   if (!proc.args?.length) throw new RuntimeError('process.args: at least one argument is required');
+  env = withHome(env, proc.user.uid);
   return {
     uid: proc.user.uid,
     gid: proc.user.gid,
