@@ -262,3 +262,21 @@ test('inspect: docker fields from the stored documents; skopeo agrees; unknown n
   assert.equal(m.cli('history', '-q', 'inspected:v1').stdout, `${doc.Id.slice(7, 19)}\n`);
   assert.equal(sha256Digest(fs.readFileSync(m.store.blobPath(manifestDigest))), manifestDigest);
 });
+
+test('image ls|rm|prune: the management-command names run the same operations', async (t) => {
+  const m = tempManager(t);
+  const image = await importAt(m, 'managed:v1', 'managed', new Date());
+  const id = image.configDigest.slice(7, 19);
+  assert.equal(m.cli('image', 'ls', '-q').stdout, `${id}\n`);
+  assert.equal(m.cli('image', 'list', '--format', '{{.Repository}}').stdout, 'managed\n');
+  assert.equal(m.cli('image', 'tag', 'managed:v1', 'managed:v2').status, 0);
+  assert.equal(m.cli('image', 'rm', 'managed:v1').stdout, 'Untagged: managed:v1\n');
+  // an image that lost its name to another one is what prune removes
+  await importAt(m, 'managed:v2', 'replacement', new Date());
+  const prune = m.cli('image', 'prune', '-f');
+  assert.equal(prune.status, 0, prune.stderr);
+  assert.match(prune.stdout, new RegExp(`^Deleted Images:\\ndeleted: ${image.configDigest}\\n\\nTotal reclaimed space: \\d+(\\.\\d+)?[kM]?B\\n$`));
+  assert.equal(m.store.hasBlob(image.configDigest), false);
+  assertOneLineError(m.cli('image', 'nope'), /unknown command "nope"/, 'unknown subcommand');
+  assertOneLineError(m.cli('image', 'ls', '--root', m.paths.root), /the global option --root goes before the command/, 'global option after');
+});

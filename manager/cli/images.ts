@@ -289,13 +289,15 @@ const IMAGE: ManagerCommand = {
   options: [],
   async run(args, ctx) {
     const rest = args.lists.subcommand ?? [];
+    const global = rest.find((a) => ['--root', '--run-root', '--runtime', '--debug', '-D'].includes(a.split('=')[0]!));
+    if (global) throw new UsageError(`image: the global option ${global.split('=')[0]} goes before the command: mydocker ${global.split('=')[0]} ... image ${rest[0]}`);
     const { parseCommandLine } = await import('../../runtime/cli/parse');
     const table = { globals: [], commands: IMAGE_SUBCOMMANDS };
     let parsed: ReturnType<typeof parseCommandLine>;
     try {
       parsed = parseCommandLine(rest, table);
     } catch (err) {
-      throw new UsageError(`image ${(err as Error).message}`);
+      throw new UsageError(`image: ${(err as Error).message}`);
     }
     if (!parsed) {
       const { showHelp } = await import('../../runtime/cli/help');

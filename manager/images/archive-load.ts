@@ -21,7 +21,7 @@ import { type BlobBatch, withBlobBatch, writeManifest } from './image-writer';
 import { addNameless, assignName } from './naming';
 import { canonicalName, parseReference } from './reference';
 import { DigestMismatchError, ImageStore } from './store';
-import { assertSupportedCompression, checkLayerFile, compressionOf, type HashedFile, peek, writeHashed } from './tar-input';
+import { assertSupportedCompression, checkLayerFile, compressionOf, type HashedFile, openRegularFile, peek, writeHashed } from './tar-input';
 import { type Descriptor, type Digest, type ImageConfig, MEDIA_TYPES, REF_NAME_ANNOTATION } from './types';
 
 export interface LoadedImage {
@@ -79,15 +79,7 @@ function normalize(name: string): string {
 }
 
 function openInput(input: string | Readable): Readable {
-  if (typeof input !== 'string') return input;
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(input);
-  } catch (err) {
-    throw new UsageError(`load: "${input}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  if (!stat.isFile()) throw new UsageError(`load: "${input}": not a regular file`);
-  return fs.createReadStream(input, { highWaterMark: 1 << 20 });
+  return typeof input === 'string' ? openRegularFile(input, 'load') : input;
 }
 
 /** Reads the whole archive into scratch files. */

@@ -15,7 +15,7 @@ import { withBlobBatch, writeOciImage } from './image-writer';
 import { addNameless, assignName } from './naming';
 import { type ImageRecord, ImageStore } from './store';
 import { targetName } from './tag';
-import { checkLayerFile, writeHashed } from './tar-input';
+import { checkLayerFile, openRegularFile, writeHashed } from './tar-input';
 import { type ImageConfig, MEDIA_TYPES } from './types';
 
 export interface ImportOptions {
@@ -39,14 +39,7 @@ export interface ImportedImage {
 /** Opens the file to import; refuses URLs, missing files and directories with one line naming the file. */
 function openSource(file: string): Readable {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new UsageError(`import: "${file}": importing from a URL is not supported (download it, then give the file)`);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    throw new UsageError(`import: "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  if (!stat.isFile()) throw new UsageError(`import: "${file}": not a regular file`);
-  return fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  return openRegularFile(file, 'import');
 }
 
 export async function importRootfs(paths: ManagerPaths, source: string | Readable, options: ImportOptions = {}): Promise<ImportedImage> {

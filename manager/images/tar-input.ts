@@ -7,8 +7,20 @@ import { once } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
 import zlib = require('node:zlib');
 import tarStream = require('tar-stream');
-import { ManagerError } from '../errors';
+import { ManagerError, UsageError } from '../errors';
 import type { Digest } from './types';
+
+/** A read stream of a regular file; a missing file or a directory is a one-line error naming it. */
+export function openRegularFile(file: string, command: string): fs.ReadStream {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    throw new UsageError(`${command}: "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`${command}: "${file}": not a regular file`);
+  return fs.createReadStream(file, { highWaterMark: 1 << 20 });
+}
 
 export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
 
@@ -16,7 +28,7 @@ export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
 export function compressionOf(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
-  if (head.length >= 6 && head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
   if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   return 'none';
 }
