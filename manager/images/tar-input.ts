@@ -126,7 +126,8 @@ export async function checkLayerFile(file: string, what: string): Promise<LayerC
   try {
     for await (const chunk of plain) {
       hash.update(chunk);
-      if (!extract.write(chunk)) await once(extract, 'drain');
+      // `parsed` settles when the parser fails (its error may come before we listen for it)
+      if (!extract.write(chunk)) await Promise.race([once(extract, 'drain'), parsed]);
     }
     extract.end(undefined);
     await parsed;
