@@ -140,16 +140,12 @@ function hostRoutes(): HostRoute[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
-    // little-endian hex, as the kernel prints them
+    // the kernel prints the bytes in network order as hex of a host-order (little-endian) word
     const destination = Buffer.from(f[1]!, 'hex').readUInt32LE(0);
     const mask = Buffer.from(f[7]!, 'hex').readUInt32LE(0);
-    routes.push({ iface: f[0]!, destination: swap32(destination), prefixLength: popcount(mask) });
+    routes.push({ iface: f[0]!, destination, prefixLength: popcount(mask) });
   }
   return routes;
-}
-
-function swap32(n: number): number {
-  return ((n & 0xff) << 24 | ((n >>> 8) & 0xff) << 16 | ((n >>> 16) & 0xff) << 8 | (n >>> 24)) >>> 0;
 }
 
 function popcount(n: number): number {

@@ -117,7 +117,12 @@ function ensureSharedDir(dir: string): void {
 }
 
 function isMountPoint(dir: string): boolean {
-  const target = fs.realpathSync(dir);
+  let target: string;
+  try {
+    target = fs.realpathSync(dir);
+  } catch {
+    return false;
+  }
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   for (const line of mountinfo.split('\n')) {
     const mountPoint = line.split(' ')[4];

@@ -162,7 +162,7 @@ export function containerPorts(paths: ManagerPaths, containerId: string): PortMa
 /**
  * CNI DEL of every attachment of the container, from the cached records; nothing cached is
  * nothing to do. `netnsPath` (default: the recorded one) may be gone already: the veth went
- * with it, and the masquerade chain the bridge plugin cannot find then is removed here.
+ * with it, and the masquerade chain the bridge plugin then cannot find is removed here.
  */
 export async function detachNetwork(paths: ManagerPaths, containerId: string, netnsPath?: string): Promise<void> {
   const executor = executorFor(paths);
@@ -174,7 +174,9 @@ export async function detachNetwork(paths: ManagerPaths, containerId: string, ne
     const result = record.result ?? resultFromLease(paths, record);
     try {
       await executor.del(containerId, record.ifName, { netns: alive ? ns : '', ...(result ? { result } : {}) });
-      if (!alive) removeNatChain(cniChainName(record.networkName, containerId));
+      // the bridge plugin unmasquerades the addresses it finds on the interface: none when the
+      // namespace or the interface is gone already
+      removeNatChain(cniChainName(record.networkName, containerId));
     } catch (err) {
       errors.push(messageOf(err));
     }
