@@ -93,7 +93,6 @@ export function testNetwork({ subnet } = {}) {
         await step(() => netns.removeNetns(netns.netnsPath(paths, containerId)));
       }
       await step(() => network.removeNetwork(paths, settings));
-      await step(() => netns.releaseNetnsDir(paths));
       await step(() => fs.rmSync(root, { recursive: true, force: true }));
       if (errors.length) throw errors[0];
     },
