@@ -109,6 +109,8 @@ export class CniError extends ManagerError {
     readonly code: number | undefined,
     readonly msg: string,
     readonly details?: string,
+    /** the plugin binary is not installed */
+    readonly pluginMissing = false,
   ) {
     super(oneLine(`network ${network}: CNI plugin ${plugin} ${command} failed: ${msg}${details && details !== msg ? `: ${details}` : ''}`));
     this.name = 'CniError';
@@ -158,18 +160,21 @@ export class CniExecutor {
     };
     validateManagerDocument('cniAttachment', record, 'CNI attachment');
     const existing = this.cached(rt.containerId, rt.ifName);
-    if (existing && existing.networkName !== list.name) {
+    if (existing) {
       throw new ConflictError(`container ${rt.containerId}: interface ${rt.ifName} is already attached to network ${existing.networkName}`);
     }
     this.writeRecord(record);
     return record;
   }
 
-  /** ADD: runs the plugins in order, each getting the previous one's result; the last result is cached and returned. */
-  async add(list: CniConfList, rt: CniRuntimeConf): Promise<CniResult> {
+  /**
+   * ADD: runs the plugins in order, each getting the previous one's result; the last result is
+   * cached and returned. `reserved` is the record `reserve` returned, when the caller reserved
+   * first; it holds the list and arguments to run with.
+   */
+  async add(list: CniConfList, rt: CniRuntimeConf, reserved?: CniAttachment): Promise<CniResult> {
     return this.locked(rt.containerId, async () => {
-      // a record reserved beforehand holds the arguments (capabilityArgs) to run with
-      const record = this.cached(rt.containerId, rt.ifName) ?? this.reserve(list, rt);
+      const record = reserved ?? this.reserve(list, rt);
       const recorded = runtimeConfOf(record);
       let prevResult: CniResult | undefined;
       try {
@@ -281,7 +286,12 @@ export class CniExecutor {
   private async runDel(record: CniAttachment): Promise<void> {
     const rt = runtimeConfOf(record);
     for (const plugin of [...record.config.plugins].reverse()) {
-      await this.runPlugin('DEL', record.config, plugin, rt, record.result);
+      try {
+        await this.runPlugin('DEL', record.config, plugin, rt, record.result);
+      } catch (err) {
+        // a plugin that is not installed made nothing to undo
+        if (!(err instanceof CniError && err.pluginMissing)) throw err;
+      }
     }
   }
 
@@ -358,7 +368,7 @@ export class CniExecutor {
         /* next directory */
       }
     }
-    throw new CniError(network, type, command, undefined, `plugin not found in ${this.pluginDirs.join(', ')} (Debian: apt-get install containernetworking-plugins)`);
+    throw new CniError(network, type, command, undefined, `plugin not found in ${this.pluginDirs.join(', ')} (Debian: apt-get install containernetworking-plugins)`, undefined, true);
   }
 
   private async locked<T>(containerId: string, fn: () => Promise<T>): Promise<T> {

@@ -83,7 +83,6 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
     }
   }
   const executor = executorFor(paths);
-  if (executor.cached(opts.containerId, ifName)) throw new ConflictError(`container ${opts.containerId} is already attached on ${ifName}`);
 
   const list = bridgeConfList(paths, settings, opts.ports.length > 0);
   const rt: CniRuntimeConf = {
@@ -93,17 +92,17 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
     cniArgs: [['IgnoreUnknown', '1'], ['MYDOCKER_NAME', opts.name]],
   };
   let ports: PortMapping[] = [];
+  let reserved: CniAttachment;
   if (opts.ports.length > 0) {
-    ports = await withFileLock(portsLockFile(paths), async () => {
-      const resolved = await checkHostPortsFree(opts.ports, publishedPorts(executor.listCached()));
-      executor.reserve(list, { ...rt, capabilityArgs: { portMappings: resolved.map(toPortmapEntry) } });
-      return resolved;
+    reserved = await withFileLock(portsLockFile(paths), async () => {
+      ports = await checkHostPortsFree(opts.ports, publishedPorts(executor.listCached()));
+      return executor.reserve(list, { ...rt, capabilityArgs: { portMappings: ports.map(toPortmapEntry) } });
     });
   } else {
-    executor.reserve(list, rt);
+    reserved = executor.reserve(list, rt);
   }
 
-  const main = executor.add(list, rt);
+  const main = executor.add(list, rt, reserved);
   const loopback = executor.run('ADD', loopbackConfList(), { containerId: opts.containerId, netns: opts.netnsPath, ifName: 'lo' });
   const [mainOutcome, loOutcome] = await Promise.allSettled([main, loopback]);
   if (mainOutcome.status === 'rejected') throw mainOutcome.reason;
