@@ -246,21 +246,39 @@ test('twenty parallel attaches get twenty addresses, and twenty parallel detache
   });
 });
 
-test('timings (ADD and DEL of one container, median of 5, with and without a published port)', async (t) => {
+test('timings (ADD and DEL of one container, median of 5, with and without a published port, per plugin)', async (t) => {
   await withNetwork(async (n) => {
     const plain = { add: [], del: [] };
     const ported = { add: [], del: [] };
+    const perPlugin = new Map();
+    const onPluginDone = (run) => {
+      assert.equal(run.ok, true, `${run.plugin} ${run.command}`);
+      const key = `${run.command} ${run.plugin}`;
+      perPlugin.set(key, [...(perPlugin.get(key) ?? []), run.ms]);
+    };
     for (let i = 0; i < 5; i++) {
-      const c = await n.attach('time');
+      const c = await n.attach('time', [], { onPluginDone });
       plain.add.push(c.addMs);
-      plain.del.push(await n.remove(c));
-      const p = await n.attach('timep', [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+      let started = performance.now();
+      await network.detachNetwork(n.paths, c.containerId, c.netnsPath, { onPluginDone });
+      plain.del.push(performance.now() - started);
+      netns.removeNetns(c.netnsPath);
+      const p = await n.attach('timep', [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }], { onPluginDone });
       ported.add.push(p.addMs);
-      ported.del.push(await n.remove(p));
+      started = performance.now();
+      await network.detachNetwork(n.paths, p.containerId, p.netnsPath, { onPluginDone });
+      ported.del.push(performance.now() - started);
+      netns.removeNetns(p.netnsPath);
     }
     assert.deepEqual(n.leftovers(), NOTHING);
-    t.diagnostic(
-      `no port: ADD ${median(plain.add).toFixed(0)} ms, DEL ${median(plain.del).toFixed(0)} ms; one port: ADD ${median(ported.add).toFixed(0)} ms, DEL ${median(ported.del).toFixed(0)} ms`,
-    );
+    // every plugin of the list ran for every call (portmap only with a port)
+    assert.equal(perPlugin.get('ADD bridge').length, 10);
+    assert.equal(perPlugin.get('ADD loopback').length, 10);
+    assert.equal(perPlugin.get('ADD portmap').length, 5);
+    assert.equal(perPlugin.get('DEL firewall').length, 10);
+    assert.equal(perPlugin.has('DEL loopback'), false);
+    const ms = (v) => `${median(v).toFixed(0)} ms`;
+    t.diagnostic(`no port: ADD ${ms(plain.add)}, DEL ${ms(plain.del)}; one port: ADD ${ms(ported.add)}, DEL ${ms(ported.del)}`);
+    t.diagnostic(`per plugin (median): ${[...perPlugin].map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
   });
 });

@@ -128,17 +128,29 @@ export interface CniExecutorOptions {
   cacheDir: string;
   /** a plugin taking longer than this is killed (default 60 s) */
   timeoutMs?: number;
+  /** called after each plugin run (for --debug logs and the timing test) */
+  onPluginDone?: (run: PluginRun) => void;
+}
+
+export interface PluginRun {
+  network: string;
+  plugin: string;
+  command: CniCommand;
+  ms: number;
+  ok: boolean;
 }
 
 export class CniExecutor {
   readonly pluginDirs: string[];
   readonly cacheDir: string;
   private readonly timeoutMs: number;
+  private readonly onPluginDone: ((run: PluginRun) => void) | undefined;
 
   constructor(options: CniExecutorOptions) {
     this.pluginDirs = options.pluginDirs ?? DEFAULT_CNI_PLUGIN_DIRS;
     this.cacheDir = options.cacheDir;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.onPluginDone = options.onPluginDone;
   }
 
   /**
@@ -332,7 +344,9 @@ export class CniExecutor {
       CNI_ARGS: (rt.cniArgs ?? []).map(([k, v]) => `${k}=${v}`).join(';'),
       CNI_PATH: this.pluginDirs.join(':'),
     };
-    return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const done = (ok: boolean) => this.onPluginDone?.({ network: list.name, plugin: plugin.type, command, ms: performance.now() - started, ok });
+    return new Promise<string>((resolve, reject) => {
       const child = childProcess.spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -354,7 +368,16 @@ export class CniExecutor {
         /* a plugin that exits without reading its stdin: its exit status tells what happened */
       });
       child.stdin.end(JSON.stringify(config));
-    });
+    }).then(
+      (out) => {
+        done(true);
+        return out;
+      },
+      (err: unknown) => {
+        done(false);
+        throw err;
+      },
+    );
   }
 
   private findPlugin(network: string, type: string, command: CniCommand): string {

@@ -18,29 +18,35 @@ export function containerChains(networkName: string, containerId: string): strin
   return [cniChainName(networkName, containerId), cniChainName(networkName, containerId, 'DN-')];
 }
 
-function iptables(args: string[]): { status: number; stdout: string; stderr: string } {
-  const run = childProcess.spawnSync('iptables', ['-w', ...args], {
-    encoding: 'utf8',
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+function iptables(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    childProcess.execFile(
+      'iptables',
+      ['-w', ...args],
+      { encoding: 'utf8', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } },
+      (err, stdout, stderr) => {
+        const status = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
+        if (status === undefined) return reject(new Error(`iptables: ${err!.message}`));
+        resolve({ status, stdout, stderr });
+      },
+    );
   });
-  if (run.error) throw new Error(`iptables: ${run.error.message}`);
-  return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
 }
 
 /**
  * Removes a nat chain and every rule in POSTROUTING that jumps to it; nothing to do when the
- * chain does not exist. Returns whether something was removed.
+ * chain does not exist. Resolves to whether something was removed.
  */
-export function removeNatChain(chain: string): boolean {
-  if (iptables(['-t', 'nat', '-S', chain]).status !== 0) return false;
-  const rules = iptables(['-t', 'nat', '-S', 'POSTROUTING']).stdout.split('\n');
+export async function removeNatChain(chain: string): Promise<boolean> {
+  if ((await iptables(['-t', 'nat', '-S', chain])).status !== 0) return false;
+  const rules = (await iptables(['-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n');
   for (const rule of rules) {
     const words = splitRule(rule);
     if (words[0] !== '-A' || words.at(-2) !== '-j' || words.at(-1) !== chain) continue;
-    iptables(['-t', 'nat', '-D', ...words.slice(1)]);
+    await iptables(['-t', 'nat', '-D', ...words.slice(1)]);
   }
-  iptables(['-t', 'nat', '-F', chain]);
-  const removed = iptables(['-t', 'nat', '-X', chain]);
+  await iptables(['-t', 'nat', '-F', chain]);
+  const removed = await iptables(['-t', 'nat', '-X', chain]);
   if (removed.status !== 0) throw new Error(`iptables -t nat -X ${chain}: ${removed.stderr.trim()}`);
   return true;
 }

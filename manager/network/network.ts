@@ -16,7 +16,7 @@ import {
   loopbackConfList,
   type NetworkSettings,
 } from './bridge';
-import { CniExecutor, type CniAttachment, type CniResult, type CniRuntimeConf } from './cni';
+import { CniExecutor, type CniAttachment, type CniResult, type CniRuntimeConf, type PluginRun } from './cni';
 import { cniChainName, removeNatChain } from './iptables';
 import { withFileLock } from './lock';
 import { listNetns, netnsExists, netnsPath, removeNetns } from './netns';
@@ -26,7 +26,7 @@ export type { NetworkSettings } from './bridge';
 
 export const DEFAULT_IFNAME = 'eth0';
 
-export interface AttachOptions {
+export interface AttachOptions extends NetworkCallOptions {
   containerId: string;
   /** the container's name (passed to the plugins in CNI_ARGS as MYDOCKER_NAME, with IgnoreUnknown) */
   name: string;
@@ -58,9 +58,19 @@ interface PortmapEntry {
   hostIP?: string;
 }
 
-function executorFor(paths: ManagerPaths): CniExecutor {
+export interface NetworkCallOptions {
+  /** called after each CNI plugin run (--debug logs, timings) */
+  onPluginDone?: (run: PluginRun) => void;
+}
+
+/** MYDOCKER_CNI_PATH (colon-separated) replaces the default plugin directories. */
+function executorFor(paths: ManagerPaths, options: NetworkCallOptions = {}): CniExecutor {
   const dirs = process.env.MYDOCKER_CNI_PATH?.split(':').filter(Boolean);
-  return new CniExecutor({ cacheDir: path.join(paths.network, 'cache'), ...(dirs?.length ? { pluginDirs: dirs } : {}) });
+  return new CniExecutor({
+    cacheDir: path.join(paths.network, 'cache'),
+    ...(dirs?.length ? { pluginDirs: dirs } : {}),
+    ...(options.onPluginDone ? { onPluginDone: options.onPluginDone } : {}),
+  });
 }
 
 function portsLockFile(paths: ManagerPaths): string {
@@ -82,7 +92,7 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
       throw new UsageError(`-p [${port.hostIP}]:${port.hostPort}:${port.containerPort}: network ${settings.name} is IPv4 only; publish on an IPv4 address`);
     }
   }
-  const executor = executorFor(paths);
+  const executor = executorFor(paths, opts);
 
   const list = bridgeConfList(paths, settings, opts.ports.length > 0);
   const rt: CniRuntimeConf = {
@@ -163,8 +173,8 @@ export function containerPorts(paths: ManagerPaths, containerId: string): PortMa
  * nothing to do. `netnsPath` (default: the recorded one) may be gone already: the veth went
  * with it, and the masquerade chain the bridge plugin then cannot find is removed here.
  */
-export async function detachNetwork(paths: ManagerPaths, containerId: string, netnsPath?: string): Promise<void> {
-  const executor = executorFor(paths);
+export async function detachNetwork(paths: ManagerPaths, containerId: string, netnsPath?: string, options: NetworkCallOptions = {}): Promise<void> {
+  const executor = executorFor(paths, options);
   const records = executor.listCached().filter((r) => r.containerId === containerId);
   const errors: string[] = [];
   for (const record of records) {
@@ -175,7 +185,7 @@ export async function detachNetwork(paths: ManagerPaths, containerId: string, ne
       await executor.del(containerId, record.ifName, { netns: alive ? ns : '', ...(result ? { result } : {}) });
       // the bridge plugin unmasquerades the addresses it finds on the interface: none when the
       // namespace or the interface is gone already
-      removeNatChain(cniChainName(record.networkName, containerId));
+      await removeNatChain(cniChainName(record.networkName, containerId));
     } catch (err) {
       errors.push(messageOf(err));
     }
