@@ -4,24 +4,16 @@
 // cache record or namespace). Each test has its own bridge, subnet and manager root.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { load } from './lib/dist.mjs';
-import { NOTHING, bridgeLib, eventually, httpGet, iptablesLib, median, network, netns, testNetwork, webRoot } from './lib/network.mjs';
+import { NOTHING, bridgeLib, eventually, httpGet, iptablesLib, makeSharedChains, median, network, netns, testNetwork, webRoot, withNetwork } from './lib/network.mjs';
 
 const { CniExecutor } = load('manager/network/cni');
 
 const timings = { add: [], del: [] };
 
-async function withNetwork(fn, options) {
-  const n = testNetwork(options);
-  try {
-    await fn(n);
-  } finally {
-    await n.cleanup();
-  }
-  assert.deepEqual(n.leftovers().iptables, [], 'iptables rules left after the network was removed');
-}
+before(makeSharedChains);
 
 test('two containers on the bridge: addresses in the subnet, ping and HTTP between them by IP, then nothing left', async (t) => {
   await withNetwork(async (n) => {

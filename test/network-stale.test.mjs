@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from './lib/dist.mjs';
-import { NOTHING, iptablesLinesWith, network, netns, testNetwork } from './lib/network.mjs';
+import { NOTHING, iptablesLinesWith, makeSharedChains, network, netns, withNetwork } from './lib/network.mjs';
 
 const { flock, LOCK_EX } = load('native/libc');
 const distLib = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'lib');
@@ -86,14 +86,7 @@ function portIsFree(port) {
   });
 }
 
-async function withNetwork(fn) {
-  const n = testNetwork();
-  try {
-    await fn(n);
-  } finally {
-    await n.cleanup();
-  }
-}
+before(makeSharedChains);
 
 test('a manager killed after ADD: the next clean-up removes its veth, rules, lease, record and namespace, and frees its port; a live container stays', async () => {
   await withNetwork(async (n) => {

@@ -2,6 +2,7 @@
 // and random 10.x subnet, its own manager root under /var/tmp), what it leaves on the host
 // (iptables lines, bridge ports, leases, cache records, namespaces), and processes in a
 // namespace (busybox through nsenter) that are ended by pid.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -99,10 +100,58 @@ export function testNetwork({ subnet } = {}) {
   };
 }
 
+function iptablesDump() {
+  return ['iptables-save', 'ip6tables-save']
+    .map((cmd) => spawnSync(cmd, { encoding: 'utf8' }).stdout)
+    .join('\n')
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'));
+}
+
+/**
+ * The plugins make their shared chains (CNI-FORWARD, CNI-ADMIN, CNI-HOSTPORT-*) on first use and
+ * keep them (podman's CNI networks share them): one container with a port before the
+ * before/after snapshots of withNetwork.
+ */
+export async function makeSharedChains() {
+  const n = testNetwork();
+  try {
+    await n.remove(await n.attach('warmup', [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]));
+  } finally {
+    await n.cleanup();
+  }
+}
+
+/** Runs fn on a network of its own; afterwards nothing of it is left and iptables-save is as before. */
+export async function withNetwork(fn, options) {
+  const rulesBefore = iptablesOutsideTestNetworks();
+  const n = testNetwork(options);
+  try {
+    await fn(n);
+  } finally {
+    await n.cleanup();
+  }
+  assert.deepEqual(n.leftovers().iptables, [], 'iptables rules left after the network was removed');
+  assert.deepEqual(iptablesOutsideTestNetworks(), rulesBefore, 'iptables-save differs from before the test');
+}
+
 /** Lines of iptables-save and ip6tables-save that mention any of the markers. */
 export function iptablesLinesWith(markers) {
-  const dump = ['iptables-save', 'ip6tables-save'].map((cmd) => spawnSync(cmd, { encoding: 'utf8' }).stdout).join('\n');
-  return dump.split('\n').filter((line) => !line.startsWith('#') && markers.some((m) => line.includes(m)));
+  return iptablesDump().filter((line) => markers.some((m) => line.includes(m)));
+}
+
+// What any test network's containers add (test files run concurrently): their subnets
+// (10.200-249.x.y), network names (mdt + 8 hex) and per-container chains (CNI-<hash>, CNI-DN-<hash>).
+const TEST_NETWORK_LINE = [/\b10\.2[0-4]\d\.\d+\.\d+/, /mdt[0-9a-f]{8}/, /^:CNI-(DN-)?[0-9a-f]{20,} /, /^-A CNI-(DN-)?[0-9a-f]{20,} /];
+
+/**
+ * iptables-save and ip6tables-save without the lines of test networks (counters zeroed): the
+ * host's own rules and the plugins' shared chains, to compare before and after a test.
+ */
+export function iptablesOutsideTestNetworks() {
+  return iptablesDump()
+    .filter((line) => !TEST_NETWORK_LINE.some((re) => re.test(line)))
+    .map((line) => line.replace(/\[\d+:\d+\]/, '[0:0]'));
 }
 
 /** What the network's containers left on the host; every list empty means nothing. */
