@@ -1,6 +1,15 @@
 // A container on the bridge network: attach (CNI ADD, with its host ports checked and reserved
 // first), detach (CNI DEL from the cached result; idempotent, and complete even when the
 // namespace is already gone) and the clean-up of what a killed manager left behind.
+//
+// How the container lifecycle uses it:
+//   create/start: netns.createNetns -> attachNetwork -> etc-files.writeEtcFiles (bind-mounted
+//                 by the caller) -> config.json joins the namespace by path
+//                 (linux.namespaces [{type: 'network', path}]); on failure detachNetwork + removeNetns
+//   stop and rm:  detachNetwork -> netns.removeNetns (both idempotent; docker too gives the
+//                 address back on stop and takes a new one on start)
+//   any command:  cleanupStaleNetworks(paths, ids of every container with metadata); cheap when
+//                 nothing is stale (two readdirs)
 import fs = require('node:fs');
 import net = require('node:net');
 import path = require('node:path');
@@ -116,11 +125,13 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
   const loopback = executor.run('ADD', loopbackConfList(), { containerId: opts.containerId, netns: opts.netnsPath, ifName: 'lo' });
   const [mainOutcome, loOutcome] = await Promise.allSettled([main, loopback]);
   if (mainOutcome.status === 'rejected') throw mainOutcome.reason;
-  if (loOutcome.status === 'rejected') {
+  try {
+    if (loOutcome.status === 'rejected') throw loOutcome.reason;
+    return attachmentFrom(settings, ifName, mainOutcome.value, ports);
+  } catch (err) {
     await executor.del(opts.containerId, ifName).catch(() => undefined);
-    throw loOutcome.reason;
+    throw err;
   }
-  return attachmentFrom(settings, ifName, mainOutcome.value, ports);
 }
 
 function attachmentFrom(settings: NetworkSettings, ifName: string, result: CniResult, ports: PortMapping[]): NetworkAttachment {
@@ -243,7 +254,7 @@ export async function cleanupStaleNetworks(paths: ManagerPaths, live: Set<string
   for (const containerId of stale) {
     if (executor.busy(containerId)) continue;
     try {
-      await detachNetwork(paths, containerId, netnsPath(paths, containerId));
+      await detachNetwork(paths, containerId);
       removeNetns(netnsPath(paths, containerId));
       outcome.cleaned.push(containerId);
     } catch (err) {
