@@ -20,6 +20,7 @@ test('-p forms docker accepts', () => {
     '[::1]:8080:80': { hostIP: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     '[::1]::80/udp': { hostIP: '::1', hostPort: 0, containerPort: 80, protocol: 'udp' },
     '0:80': { hostPort: 0, containerPort: 80, protocol: 'tcp' },
+    '0.0.0.0:8080:80': { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     '65535:1': { hostPort: 65535, containerPort: 1, protocol: 'tcp' },
   };
   for (const [value, expected] of Object.entries(cases)) assert.deepEqual(parsePortFlag(value), expected, value);

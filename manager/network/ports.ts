@@ -61,6 +61,8 @@ export function parsePortFlagRanges(value: string): PortMapping[] {
   if (hostRange && hostRange.last - hostRange.first + 1 !== count) {
     throw badPort(value, 'the host and container port ranges differ in length');
   }
+  // 0.0.0.0 is every IPv4 address: the same as none given (portmap, and the overlap check)
+  if (hostIP === '0.0.0.0') hostIP = undefined;
   const mappings: PortMapping[] = [];
   for (let i = 0; i < count; i++) {
     mappings.push({
