@@ -12,13 +12,12 @@
 import childProcess = require('node:child_process');
 import fs = require('node:fs');
 import path = require('node:path');
-import { LOCK_EX, flock } from '../../native/libc';
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError } from '../errors';
+import { tryFlock } from './lock';
 
 export const CNI_VERSION = '1.0.0';
 export const DEFAULT_CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
-const LOCK_NB = 4;
 // The plugins run iptables and ip; a clean environment keeps ours (NODE_*, the caller's PATH) out.
 const PLUGIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -286,10 +285,7 @@ export class CniExecutor {
     const fd = this.openLock(containerId);
     if (fd === undefined) return false;
     try {
-      flock(fd, LOCK_EX | LOCK_NB, containerId);
-      return false;
-    } catch {
-      return true;
+      return !tryFlock(fd, containerId);
     } finally {
       fs.closeSync(fd);
     }
@@ -398,11 +394,7 @@ export class CniExecutor {
     fs.mkdirSync(path.join(this.cacheDir, containerId), { recursive: true, mode: 0o700 });
     const fd = this.openLock(containerId)!;
     try {
-      try {
-        flock(fd, LOCK_EX | LOCK_NB, containerId);
-      } catch {
-        throw new ConflictError(`container ${containerId}: another network operation on it is in progress`);
-      }
+      if (!tryFlock(fd, containerId)) throw new ConflictError(`container ${containerId}: another network operation on it is in progress`);
       return await fn();
     } finally {
       fs.closeSync(fd);
