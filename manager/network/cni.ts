@@ -14,7 +14,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError } from '../errors';
-import { tryFlock } from './lock';
+import { tryFlock, withFileLock } from './lock';
 
 export const CNI_VERSION = '1.0.0';
 export const DEFAULT_CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
@@ -129,6 +129,12 @@ export interface CniExecutorOptions {
   timeoutMs?: number;
   /** called after each plugin run (for --debug logs and the timing test) */
   onPluginDone?: (run: PluginRun) => void;
+  /**
+   * Plugins whose ADDs run one at a time (across processes: a lock on `lockFile`). The firewall
+   * and portmap plugins create their shared chains on first use with check-then-append, and
+   * concurrent first ADDs append the jumps to them twice.
+   */
+  serialize?: { plugins: string[]; lockFile: string };
 }
 
 export interface PluginRun {
@@ -144,12 +150,14 @@ export class CniExecutor {
   readonly cacheDir: string;
   private readonly timeoutMs: number;
   private readonly onPluginDone: ((run: PluginRun) => void) | undefined;
+  private readonly serialize: CniExecutorOptions['serialize'];
 
   constructor(options: CniExecutorOptions) {
     this.pluginDirs = options.pluginDirs ?? DEFAULT_CNI_PLUGIN_DIRS;
     this.cacheDir = options.cacheDir;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.onPluginDone = options.onPluginDone;
+    this.serialize = options.serialize;
   }
 
   /**
@@ -318,8 +326,22 @@ export class CniExecutor {
     return result as CniResult;
   }
 
-  /** Runs one plugin; resolves to its stdout. */
+  /** Runs one plugin (under the serialization lock when it is one of those); resolves to its stdout. */
   private runPlugin(
+    command: CniCommand,
+    list: CniConfList,
+    plugin: CniPluginConfig,
+    rt: CniRuntimeConf,
+    prevResult: CniResult | undefined,
+  ): Promise<string> {
+    const serialize = this.serialize;
+    if (command === 'ADD' && serialize?.plugins.includes(plugin.type)) {
+      return withFileLock(serialize.lockFile, () => this.execPlugin(command, list, plugin, rt, prevResult));
+    }
+    return this.execPlugin(command, list, plugin, rt, prevResult);
+  }
+
+  private execPlugin(
     command: CniCommand,
     list: CniConfList,
     plugin: CniPluginConfig,

@@ -72,11 +72,18 @@ export interface NetworkCallOptions {
   onPluginDone?: (run: PluginRun) => void;
 }
 
+/**
+ * iptables is one per host (network namespace), whatever the manager's root: the lock that keeps
+ * the firewall and portmap ADDs from racing on their shared chains is one per host too.
+ */
+export const SHARED_CHAINS_LOCK = '/run/lock/mydocker-cni-shared-chains.lock';
+
 /** MYDOCKER_CNI_PATH (colon-separated) replaces the default plugin directories. */
 function executorFor(paths: ManagerPaths, options: NetworkCallOptions = {}): CniExecutor {
   const dirs = process.env.MYDOCKER_CNI_PATH?.split(':').filter(Boolean);
   return new CniExecutor({
     cacheDir: path.join(paths.network, 'cache'),
+    serialize: { plugins: ['firewall', 'portmap'], lockFile: SHARED_CHAINS_LOCK },
     ...(dirs?.length ? { pluginDirs: dirs } : {}),
     ...(options.onPluginDone ? { onPluginDone: options.onPluginDone } : {}),
   });
