@@ -102,9 +102,34 @@ process.once('exit', () => {
   }
 });
 
+/** htpasswd lines (bcrypt, as the registry requires) for { user: password }. */
+function htpasswdLines(users) {
+  return Object.entries(users)
+    .map(([user, password]) => execFileSync('htpasswd', ['-nbB', user, password], { encoding: 'utf8' }).trim())
+    .join('\n');
+}
+
+/** The auth: section of the registry config for opts.htpasswd / opts.token. */
+function authSection(dir, opts) {
+  if (opts.htpasswd && opts.token) throw new Error('startRegistry: htpasswd and token auth are exclusive');
+  if (opts.htpasswd) {
+    const file = path.join(dir, 'htpasswd');
+    fs.writeFileSync(file, `${htpasswdLines(opts.htpasswd)}\n`);
+    return ['auth:', '  htpasswd:', '    realm: mydocker-test', `    path: ${file}`];
+  }
+  if (opts.token) {
+    const { realm, service, issuer, rootCertBundle } = opts.token;
+    return ['auth:', '  token:', `    realm: ${realm}`, `    service: ${service}`, `    issuer: ${issuer}`, `    rootcertbundle: ${rootCertBundle}`];
+  }
+  return [];
+}
+
 /**
  * Starts docker-registry on 127.0.0.1:<free port> with its own config and storage in a temp dir.
- * @param {{ timeoutMs?: number }} [opts]
+ * Options: `htpasswd: { user: password }` (basic auth), `token: { realm, service, issuer,
+ * rootCertBundle }` (token auth, see test/lib/token-server.mjs), `schema1: true` (accept
+ * schema 1 manifests, e.g. from `skopeo copy --format v2s1`).
+ * @param {{ timeoutMs?: number, htpasswd?: Record<string, string>, token?: { realm: string, service: string, issuer: string, rootCertBundle: string }, schema1?: boolean }} [opts]
  * @returns {Promise<{ port: number, host: string, pid: number, dir: string, stop: () => Promise<void> }>}
  */
 export async function startRegistry(opts = {}) {
@@ -138,6 +163,8 @@ export async function startRegistry(opts = {}) {
         'health:',
         '  storagedriver:',
         '    enabled: false',
+        ...authSection(dir, opts),
+        ...(opts.schema1 ? ['compatibility:', '  schema1:', '    enabled: true'] : []),
         '',
       ].join('\n'),
     );
@@ -259,15 +286,16 @@ async function buildLayout() {
  * @param {{ host: string }} registry from startRegistry()
  * @param {string} [name]
  * @param {string} [tag]
- * @param {{ format?: 'oci' | 'v2s2' }} [opts] manifest format pushed (default 'oci')
+ * @param {{ format?: 'oci' | 'v2s2' | 'v2s1', creds?: string }} [opts] manifest format pushed (default 'oci');
+ *   creds 'user:password' for a registry with authentication
  * @returns {Promise<string>} the image reference, '127.0.0.1:PORT/NAME:TAG'
  */
 export async function pushBusybox(registry, name = 'busybox', tag = 'latest', opts = {}) {
   const layout = await busyboxLayout();
   const ref = `${registry.host}/${name}:${tag}`;
   const args = ['copy', '--quiet', '--dest-tls-verify=false'];
-  if (opts.format === 'v2s2') args.push('--format', 'v2s2');
-  else args.push('--format', 'oci');
+  if (opts.creds) args.push('--dest-creds', opts.creds);
+  args.push('--format', opts.format ?? 'oci');
   args.push(`oci:${layout}:latest`, `docker://${ref}`);
   await run('skopeo', args, { timeout: 60000 });
   return ref;
