@@ -78,11 +78,12 @@ interface Resolved {
 /** Follows the reference to one image manifest: through an index (nested ones too) by platform. */
 async function resolveManifest(client: RegistryClient, ref: ImageReference, want: PlatformSpec, what: string): Promise<Resolved> {
   let fetched = await client.getManifest(ref.repository, ref.digest ?? ref.tag!, what);
+  // before the digest check: a signed schema 1 manifest's digest leaves out its signatures
+  refuseSchema1(fetched.mediaType, `manifest for ${what}`);
   let digest = verifyManifestDigest(fetched, ref.digest, `manifest for ${what}`);
   const repoDigest = digest;
   let platform: PlatformSpec | undefined;
   for (let depth = 0; ; depth++) {
-    refuseSchema1(fetched.mediaType, `manifest for ${what}`);
     const doc = parseJSON<ImageIndex & ImageManifest>(fetched.bytes, `manifest for ${what}`);
     // the media type decides; a document without one (old OCI ones may omit it) by its shape
     const known = INDEX_TYPES.has(fetched.mediaType) || MANIFEST_TYPES.has(fetched.mediaType);
@@ -101,6 +102,7 @@ async function resolveManifest(client: RegistryClient, ref: ImageReference, want
     }
     platform = { os: chosen.platform!.os, architecture: chosen.platform!.architecture, ...(chosen.platform!.variant ? { variant: chosen.platform!.variant } : {}) };
     fetched = await client.getManifest(ref.repository, chosen.digest, `${what} (${formatPlatform(platform)})`);
+    refuseSchema1(fetched.mediaType, `manifest for ${what}`);
     digest = verifyManifestDigest(fetched, chosen.digest, `manifest ${chosen.digest} of ${what}`);
     if (!INDEX_TYPES.has(fetched.mediaType) && !MANIFEST_TYPES.has(fetched.mediaType) && !SCHEMA1_TYPES.has(fetched.mediaType)) fetched.mediaType = chosen.mediaType;
   }
