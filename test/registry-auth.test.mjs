@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import { pushBusybox, startRegistry } from './clients/lib/registry.mjs';
 import { load } from './lib/dist.mjs';
 import { startTokenServer } from './lib/token-server.mjs';
-import { cli, indexText, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
+import { cli, isolateDockerConfig, indexText, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
 
+isolateDockerConfig();
 const { pullImage } = load('manager/images/pull');
 
 function configJson(m) {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pushBusybox, startRegistry } from './clients/lib/registry.mjs';
 import { load } from './lib/dist.mjs';
-import { cli, indexText, ingestLeftovers, pushManifest, pushPlatformImage, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
+import { cli, isolateDockerConfig, indexText, ingestLeftovers, pushManifest, pushPlatformImage, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
 
+isolateDockerConfig();
 const { pullImage, REPO_DIGEST_ANNOTATION } = load('manager/images/pull');
 const { hostPlatform, formatPlatform } = load('manager/images/registry/platform');
 

@@ -15,6 +15,17 @@ const { managerPaths } = load('manager/paths');
 
 export const sha256 = (data) => `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
 
+/**
+ * Points DOCKER_CONFIG of this test process at an empty temporary directory (removed at exit),
+ * so that in-process pulls never read the real ~/.docker.
+ */
+export function isolateDockerConfig() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-docker-config-'));
+  process.env.DOCKER_CONFIG = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** A manager root (and run root) under /var/tmp, removed after the test; a DOCKER_CONFIG dir too. */
 export function tempManager(t) {
   const dir = fs.mkdtempSync(path.join('/var/tmp', 'mydocker-pull-test-'));

@@ -1,6 +1,7 @@
 // A fault-injecting HTTP proxy in front of a test registry (127.0.0.1 only): it forwards every
 // request, records what it saw (method, path, Range header, status), and for the requests a test
-// picks it cuts the connection after N bytes of the body or flips a byte of it.
+// picks it cuts the connection after N bytes of the body, flips a byte of it, or holds the
+// answer back for a while.
 //
 //   const proxy = await startFaultProxy(registry.host, (req) => req.url.includes(digest) ? { cutAfter: 1000 } : undefined);
 //   pull `${proxy.host}/name:tag` ...; proxy.requests -> [{ method, url, range, status }]
@@ -8,17 +9,15 @@ import http from 'node:http';
 
 /**
  * @param {string} target host:port of the registry
- * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean } | undefined)} plan
+ * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean, delayMs?: number } | undefined)} plan
  *   called per request with how many earlier requests had the same method and path
  */
 export async function startFaultProxy(target, plan = () => undefined) {
   const requests = [];
-  const server = http.createServer((req, res) => {
-    const seen = requests.filter((r) => r.method === req.method && r.url === req.url).length;
-    const record = { method: req.method, url: req.url, range: req.headers.range, status: 0, cut: false, corrupted: false };
-    requests.push(record);
-    const fault = plan(req, seen);
-    const upstream = http.request({ host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (up) => {
+  /** Forwards one request; applies `fault` to the answer's body. */
+  const forward = (req, res, record, fault) => {
+    const [hostname, port] = target.split(':');
+    const upstream = http.request({ host: hostname, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (up) => {
       record.status = up.statusCode;
       res.writeHead(up.statusCode, up.headers);
       let sent = 0;
@@ -45,6 +44,14 @@ export async function startFaultProxy(target, plan = () => undefined) {
     });
     upstream.on('error', () => res.socket?.destroy());
     req.pipe(upstream);
+  };
+  const server = http.createServer((req, res) => {
+    const seen = requests.filter((r) => r.method === req.method && r.url === req.url).length;
+    const record = { method: req.method, url: req.url, range: req.headers.range, status: 0, cut: false, corrupted: false };
+    requests.push(record);
+    const fault = plan(req, seen);
+    if (fault?.delayMs) setTimeout(() => forward(req, res, record, fault), fault.delayMs);
+    else forward(req, res, record, fault);
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
