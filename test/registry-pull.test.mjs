@@ -172,6 +172,9 @@ test('plain HTTP only for loopback or registries marked insecure: 0.0.0.0 (not a
   for (const host of ['127.0.0.1:5000', 'localhost:5000', 'localhost', '[::1]:5000', '127.1.2.3']) assert.equal(transportPolicy(host).httpFallback, true, host);
   for (const host of ['example.invalid:5000', 'registry.example', '10.0.0.1:5000', '0.0.0.0:5000', 'localhost.example']) assert.equal(transportPolicy(host).httpFallback, false, host);
   assert.equal(transportPolicy('example.invalid:5000', true).httpFallback, true);
+  assert.deepEqual(transportPolicy('example.invalid:5000').schemes, ['https']);
+  assert.deepEqual(transportPolicy('example.invalid:5000', true).schemes, ['https', 'http'], 'insecure: HTTPS first, as docker');
+  assert.deepEqual(transportPolicy('127.0.0.1:5000').schemes, ['http', 'https'], 'loopback: HTTP first (no TLS set-up cost)');
 
   // 0.0.0.0 reaches this machine's 127.0.0.1 listener, but by its name it is not loopback
   await pushBusybox(registry, 'pull/policy', 'latest');

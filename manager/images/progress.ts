@@ -84,7 +84,7 @@ export function terminalDisplay(write: (text: string) => void, intervalMs = 100)
       rows.length = 0;
     },
     layer(id) {
-      const row = { id, text: 'Waiting' };
+      const row = { id, text: 'Pulling fs layer' };
       rows.push(row);
       schedule();
       return {

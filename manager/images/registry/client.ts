@@ -7,7 +7,7 @@ import { Authorizer } from './auth';
 import { type Challenge, parseChallenges } from './challenge';
 import { type Credentials, getCredentials } from './credentials';
 import { describeErrorBody, ManifestUnknownError, RegistryError, TransientError, UnauthorizedError } from './errors';
-import { apiHost, looksLikePlainHttp, networkError, plainHttpRefused, retryAfterMs, transportPolicy, withRetries, type RetryOptions, DEFAULT_RETRY } from './transport';
+import { apiHost, isHttpsOnlyAnswer, looksLikePlainHttp, networkError, plainHttpRefused, retryAfterMs, transportPolicy, withRetries, type RetryOptions, DEFAULT_RETRY } from './transport';
 
 /** Every manifest type we can use, OCI first (docker sends the same list). */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
@@ -58,23 +58,37 @@ export class RegistryClient {
 
   private async ping(): Promise<string> {
     const policy = transportPolicy(this.registry, this.insecure);
-    let res: Response;
-    let base = `https://${this.host}`;
-    try {
-      res = await fetch(`${base}/v2/`, { headers: { 'user-agent': USER_AGENT } });
-    } catch (httpsErr) {
-      if (!policy.httpFallback) {
-        if (looksLikePlainHttp(httpsErr)) throw plainHttpRefused(this.registry, httpsErr);
-        throw networkError(httpsErr, `cannot reach registry ${this.registry}`);
-      }
-      base = `http://${this.host}`;
+    let res: Response | undefined;
+    let base = '';
+    let firstError: unknown;
+    for (const scheme of policy.schemes) {
+      base = `${scheme}://${this.host}`;
       try {
         res = await fetch(`${base}/v2/`, { headers: { 'user-agent': USER_AGENT } });
-      } catch (httpErr) {
-        throw networkError(httpErr, `cannot reach registry ${this.registry} (tried HTTPS and HTTP)`);
+      } catch (err) {
+        firstError ??= err;
+        continue;
       }
+      if (scheme === 'http' && res.status === 400 && policy.schemes.at(-1) !== 'http') {
+        const body = await res.text();
+        if (isHttpsOnlyAnswer(res.status, body)) {
+          res = undefined;
+          continue;
+        }
+        return this.adoptPing(base, res);
+      }
+      break;
+    }
+    if (!res) {
+      if (!policy.httpFallback && looksLikePlainHttp(firstError)) throw plainHttpRefused(this.registry, firstError);
+      throw networkError(firstError, `cannot reach registry ${this.registry}${policy.schemes.length > 1 ? ' (tried HTTPS and HTTP)' : ''}`);
     }
     await res.arrayBuffer();
+    return this.adoptPing(base, res);
+  }
+
+  /** Learns the challenge from the answer to GET /v2/; the base URL if it is a registry. */
+  private adoptPing(base: string, res: Response): string {
     if (res.status === 401) {
       this.auth.challenge = pickChallenge(parseChallenges(res.headers.get('www-authenticate')));
     } else if (res.status >= 500 || res.status === 429) {

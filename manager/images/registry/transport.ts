@@ -1,6 +1,8 @@
-// How we reach a registry: which URL (HTTPS always; plain HTTP only for loopback registries and
-// those the user marks insecure, after HTTPS failed, as docker does), Docker Hub's real host, and
-// which failures are worth a retry with backoff.
+// How we reach a registry: which URL (HTTPS; plain HTTP only for loopback registries and those
+// the user marks insecure), Docker Hub's real host, and which failures are worth a retry with
+// backoff. Docker tries HTTPS first everywhere; for loopback we try plain HTTP first, because a
+// TLS attempt costs ~50 ms of CA-store set-up and local registries almost always speak HTTP;
+// a loopback registry that speaks only TLS still works (HTTPS is tried next).
 import { DOCKER_HUB } from '../reference';
 import { RegistryError, TransientError, TransportPolicyError } from './errors';
 
@@ -24,14 +26,24 @@ export function isMarkedInsecure(registry: string, flag: boolean | undefined): b
 }
 
 export interface TransportPolicy {
-  /** try https first, always */
-  https: true;
-  /** fall back to plain http when https fails */
+  /** the schemes to try for GET /v2/, in order */
+  schemes: Array<'https' | 'http'>;
+  /** plain HTTP may be used at all */
   httpFallback: boolean;
 }
 
 export function transportPolicy(registry: string, insecureFlag?: boolean): TransportPolicy {
-  return { https: true, httpFallback: isLoopback(registry) || isMarkedInsecure(registry, insecureFlag) };
+  if (isLoopback(registry)) return { schemes: ['http', 'https'], httpFallback: true };
+  if (isMarkedInsecure(registry, insecureFlag)) return { schemes: ['https', 'http'], httpFallback: true };
+  return { schemes: ['https'], httpFallback: false };
+}
+
+/**
+ * Go's TLS servers answer a plain HTTP request with 400 "Client sent an HTTP request to an
+ * HTTPS server": then the other scheme is the one.
+ */
+export function isHttpsOnlyAnswer(status: number, body: string): boolean {
+  return status === 400 && /HTTP request to an HTTPS server/i.test(body);
 }
 
 const TLS_MISMATCH = /^(?:ERR_SSL_|ERR_TLS_|EPROTO$|ECONNRESET$|UND_ERR_SOCKET$)/;
