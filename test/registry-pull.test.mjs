@@ -201,3 +201,27 @@ test('on a terminal the layer lines are redrawn in place', async (t) => {
   assert.match(text, /\x1b\[2K\r[0-9a-f]{12}: Pull complete\n/);
   assert.ok(text.endsWith(`Status: Downloaded newer image for ${ref}\n${ref}\n`), text);
 });
+
+test('a TLS registry: HTTPS with a CA from NODE_EXTRA_CA_CERTS, for a non-loopback name too; an untrusted certificate is one clear error', async (t) => {
+  const m = tempManager(t);
+  const certificate = path.join(m.dir, 'registry.crt');
+  const key = path.join(m.dir, 'registry.key');
+  fs.mkdirSync(m.dir, { recursive: true });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', certificate, '-days', '2', '-subj', '/CN=mydocker-test-registry', '-addext', 'subjectAltName=IP:127.0.0.1,IP:0.0.0.0'], { stdio: 'ignore' });
+  const tlsRegistry = await startRegistry({ tls: { certificate, key } });
+  t.after(() => tlsRegistry.stop());
+  await pushBusybox(tlsRegistry, 'tls/busybox', 'latest');
+  const env = { NODE_EXTRA_CA_CERTS: certificate };
+
+  const remote = await cli(m, ['pull', '-q', `0.0.0.0:${tlsRegistry.port}/tls/busybox`], { env });
+  assert.equal(remote.status, 0, remote.stderr);
+  assert.equal(remote.stdout, `0.0.0.0:${tlsRegistry.port}/tls/busybox:latest\n`);
+  // loopback: plain HTTP first, the registry says it speaks HTTPS only, HTTPS next
+  const local = await cli(m, ['pull', '-q', `${tlsRegistry.host}/tls/busybox`], { env });
+  assert.equal(local.status, 0, local.stderr);
+  verifiedBlobs(m.paths);
+
+  const untrusted = await cli(m, ['pull', `0.0.0.0:${tlsRegistry.port}/tls/busybox:other`], { env: { NODE_EXTRA_CA_CERTS: '' } });
+  assert.equal(untrusted.status, 1);
+  assert.match(untrusted.stderr, /^mydocker: cannot reach registry 0\.0\.0\.0:\d+: its TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\): add its CA to NODE_EXTRA_CA_CERTS\n$/);
+});

@@ -58,33 +58,28 @@ export class RegistryClient {
 
   private async ping(): Promise<string> {
     const policy = transportPolicy(this.registry, this.insecure);
-    let res: Response | undefined;
-    let base = '';
-    let firstError: unknown;
+    let httpsError: unknown;
+    let otherError: unknown;
     for (const scheme of policy.schemes) {
-      base = `${scheme}://${this.host}`;
+      const base = `${scheme}://${this.host}`;
+      let res: Response;
       try {
         res = await fetch(`${base}/v2/`, { headers: { 'user-agent': USER_AGENT } });
       } catch (err) {
-        firstError ??= err;
+        if (scheme === 'https') httpsError = err;
+        else otherError = err;
         continue;
       }
-      if (scheme === 'http' && res.status === 400 && policy.schemes.at(-1) !== 'http') {
-        const body = await res.text();
-        if (isHttpsOnlyAnswer(res.status, body)) {
-          res = undefined;
-          continue;
-        }
-        return this.adoptPing(base, res);
+      const body = await res.text();
+      // a TLS server answering our plain HTTP: its HTTPS error (if any) is the one to report
+      if (scheme === 'http' && isHttpsOnlyAnswer(res.status, body)) {
+        otherError ??= new Error(`${base} answers HTTPS only`);
+        continue;
       }
-      break;
+      return this.adoptPing(base, res);
     }
-    if (!res) {
-      if (!policy.httpFallback && looksLikePlainHttp(firstError)) throw plainHttpRefused(this.registry, firstError);
-      throw networkError(firstError, `cannot reach registry ${this.registry}${policy.schemes.length > 1 ? ' (tried HTTPS and HTTP)' : ''}`);
-    }
-    await res.arrayBuffer();
-    return this.adoptPing(base, res);
+    if (httpsError !== undefined && !policy.httpFallback && looksLikePlainHttp(httpsError)) throw plainHttpRefused(this.registry, httpsError);
+    throw networkError(httpsError ?? otherError, `cannot reach registry ${this.registry}${policy.schemes.length > 1 ? ' (tried HTTPS and HTTP)' : ''}`);
   }
 
   /** Learns the challenge from the answer to GET /v2/; the base URL if it is a registry. */

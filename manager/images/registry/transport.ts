@@ -46,7 +46,9 @@ export function isHttpsOnlyAnswer(status: number, body: string): boolean {
   return status === 400 && /HTTP request to an HTTPS server/i.test(body);
 }
 
-const TLS_MISMATCH = /^(?:ERR_SSL_|ERR_TLS_|EPROTO$|ECONNRESET$|UND_ERR_SOCKET$)/;
+const TLS_MISMATCH = /^(?:ERR_SSL_|EPROTO$|ECONNRESET$|UND_ERR_SOCKET$)/;
+/** OpenSSL's verification failures as Node reports them: retrying does not help. */
+const UNTRUSTED = /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID$|HOSTNAME_MISMATCH$)/;
 
 function causeOf(err: unknown): { code: string | undefined; message: string } {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -59,6 +61,9 @@ export function networkError(err: unknown, what: string): Error {
   if (err instanceof RegistryError) return err;
   if (err instanceof Error && err.name === 'AbortError') return err;
   const { code, message } = causeOf(err);
+  if (code !== undefined && UNTRUSTED.test(code)) {
+    return new RegistryError(`${what}: its TLS certificate is not trusted (${code}: ${message}): add its CA to NODE_EXTRA_CA_CERTS`);
+  }
   return new TransientError(`${what}: ${code ? `${code}: ` : ''}${message}`);
 }
 

@@ -53,11 +53,28 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once a TCP connection to host:port succeeds (a TLS registry: our fetch does not trust its cert). */
+function canConnect(host) {
+  return new Promise((resolve) => {
+    const [hostname, port] = host.split(':');
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
 /** Resolves true once GET http://host/v2/ answers 200 (or 401), false if `child` exits first or time runs out. */
-async function waitForV2(host, child, timeoutMs) {
+async function waitForV2(host, child, timeoutMs, tls = false) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
+    if (tls) {
+      if (await canConnect(host)) return true;
+      await sleep(25);
+      continue;
+    }
     try {
       const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -128,8 +145,9 @@ function authSection(dir, opts) {
  * Starts docker-registry on 127.0.0.1:<free port> with its own config and storage in a temp dir.
  * Options: `htpasswd: { user: password }` (basic auth), `token: { realm, service, issuer,
  * rootCertBundle }` (token auth, see test/lib/token-server.mjs), `schema1: true` (accept
- * schema 1 manifests, e.g. from `skopeo copy --format v2s1`).
- * @param {{ timeoutMs?: number, htpasswd?: Record<string, string>, token?: { realm: string, service: string, issuer: string, rootCertBundle: string }, schema1?: boolean }} [opts]
+ * schema 1 manifests, e.g. from `skopeo copy --format v2s1`), `tls: { certificate, key }` (HTTPS
+ * only, files in PEM).
+ * @param {{ timeoutMs?: number, htpasswd?: Record<string, string>, token?: { realm: string, service: string, issuer: string, rootCertBundle: string }, schema1?: boolean, tls?: { certificate: string, key: string } }} [opts]
  * @returns {Promise<{ port: number, host: string, pid: number, dir: string, stop: () => Promise<void> }>}
  */
 export async function startRegistry(opts = {}) {
@@ -160,6 +178,7 @@ export async function startRegistry(opts = {}) {
         '      enabled: false',
         'http:',
         `  addr: ${host}`,
+        ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`] : []),
         'health:',
         '  storagedriver:',
         '    enabled: false',
@@ -178,7 +197,7 @@ export async function startRegistry(opts = {}) {
     child.on('error', () => {}); // reported through exitCode / waitForV2
     const entry = { pid: child.pid, dir };
     liveRegistries.add(entry);
-    const up = await waitForV2(host, child, timeoutMs);
+    const up = await waitForV2(host, child, timeoutMs, Boolean(opts.tls));
     if (up) {
       let stopped = false;
       return {
