@@ -4,6 +4,7 @@
 import { ManagerError } from '../../errors';
 import type { Challenge } from './challenge';
 import type { Credentials } from './credentials';
+import type { HttpInit, HttpResponse } from './http';
 import { describeErrorBody, RegistryError, TransientError, UnauthorizedError } from './errors';
 
 /** CachedToken: a bearer token and when it stops being valid. */
@@ -26,7 +27,7 @@ function expiryMargin(lifetimeMs: number): number {
 /** Tokens of this process (one pull may be followed by another: `run` pulls, then a second `run`...). */
 const TOKENS = new Map<string, CachedToken & { margin: number }>();
 
-export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+export type Fetch = (url: string, init: HttpInit) => Promise<HttpResponse>;
 
 export class Authorizer {
   /** the challenge the registry answered GET /v2/ with (undefined: no authentication) */

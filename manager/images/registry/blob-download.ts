@@ -64,7 +64,7 @@ async function transfer(client: RegistryClient, repository: string, desc: Descri
   const res = await client.openBlob(repository, desc.digest, p.offset, what, signal);
   if (res.status === 416) {
     // what we hold cannot be resumed from: start again
-    await res.arrayBuffer().catch(() => undefined);
+    await res.bytes().catch(() => undefined);
     restart(p);
     throw new TransientError(`${what}: the registry refused to resume at byte ${p.offset}`);
   }
@@ -73,9 +73,8 @@ async function transfer(client: RegistryClient, repository: string, desc: Descri
     if (res.status !== 206 || Number(start) !== p.offset) restart(p); // the registry sent the whole blob
     else onEvent({ kind: 'resuming', current: p.offset, total: desc.size });
   }
-  if (!res.body) throw new RegistryError(`${what}: the registry sent no body`);
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res.body) {
       if (p.offset + chunk.length > desc.size) {
         throw new RegistryError(`${what}: the registry sent more than the ${desc.size} bytes the manifest says`);
       }
@@ -94,7 +93,7 @@ export async function fetchBlobBytes(client: RegistryClient, repository: string,
     const res = await client.openBlob(repository, desc.digest, 0, what);
     let bytes: Buffer;
     try {
-      bytes = Buffer.from(await res.arrayBuffer());
+      bytes = await res.bytes();
     } catch (err) {
       throw networkError(err, what);
     }

@@ -1,9 +1,10 @@
-// A registry v2 client for one registry on Node's fetch: the /v2/ ping that picks the scheme and
+// A registry v2 client for one registry (HTTP through ./http.ts): the /v2/ ping that picks the scheme and
 // learns the authentication challenge, authorized requests (a 401 mid-way adopts the new
 // challenge and retries once), manifests with Accept headers for every type we read, and blob
 // requests from an offset (Range) for resumed downloads.
 import { MEDIA_TYPES } from '../types';
 import { Authorizer } from './auth';
+import { type HttpInit, httpRequest, type HttpResponse } from './http';
 import { type Challenge, parseChallenges } from './challenge';
 import { type Credentials, getCredentials } from './credentials';
 import { describeErrorBody, ManifestUnknownError, RegistryError, TransientError, UnauthorizedError } from './errors';
@@ -62,9 +63,9 @@ export class RegistryClient {
     let otherError: unknown;
     for (const scheme of policy.schemes) {
       const base = `${scheme}://${this.host}`;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(`${base}/v2/`, { headers: { 'user-agent': USER_AGENT } });
+        res = await httpRequest(`${base}/v2/`, { headers: { 'user-agent': USER_AGENT } });
       } catch (err) {
         if (scheme === 'https') httpsError = err;
         else otherError = err;
@@ -83,7 +84,7 @@ export class RegistryClient {
   }
 
   /** Learns the challenge from the answer to GET /v2/; the base URL if it is a registry. */
-  private adoptPing(base: string, res: Response): string {
+  private adoptPing(base: string, res: HttpResponse): string {
     if (res.status === 401) {
       this.auth.challenge = pickChallenge(parseChallenges(res.headers.get('www-authenticate')));
     } else if (res.status >= 500 || res.status === 429) {
@@ -94,9 +95,9 @@ export class RegistryClient {
     return base;
   }
 
-  private async rawFetch(url: string, init: RequestInit, what: string): Promise<Response> {
+  private async rawFetch(url: string, init: HttpInit, what: string): Promise<HttpResponse> {
     try {
-      return await fetch(url, { ...init, headers: { 'user-agent': USER_AGENT, ...(init.headers as Record<string, string>) } });
+      return await httpRequest(url, { ...init, headers: { 'user-agent': USER_AGENT, ...init.headers } });
     } catch (err) {
       throw networkError(err, what);
     }
@@ -106,7 +107,7 @@ export class RegistryClient {
    * One authorized request to /v2/<path>; 401 once more with a fresh token, then an
    * UnauthorizedError; 5xx and 429 are TransientErrors. Other statuses are the caller's.
    */
-  async request(repository: string, pathAfterV2: string, headers: Record<string, string>, what: string, signal?: AbortSignal): Promise<Response> {
+  async request(repository: string, pathAfterV2: string, headers: Record<string, string>, what: string, signal?: AbortSignal): Promise<HttpResponse> {
     const base = await this.endpoint();
     const scope = `repository:${repository}:pull`;
     for (let attempt = 0; ; attempt++) {
@@ -114,7 +115,7 @@ export class RegistryClient {
       const res = await this.rawFetch(`${base}/v2/${pathAfterV2}`, { headers: { ...headers, ...(authorization ? { authorization } : {}) }, ...(signal ? { signal } : {}) }, what);
       if (res.status === 401) {
         const challenge = pickChallenge(parseChallenges(res.headers.get('www-authenticate')));
-        await res.arrayBuffer().catch(() => undefined);
+        await res.bytes().catch(() => undefined);
         if (attempt === 0 && challenge && (!authorization || challenge.scheme === 'bearer')) {
           this.auth.refused(challenge, scope);
           continue;
@@ -158,7 +159,7 @@ export class RegistryClient {
       if (length > MANIFEST_LIMIT) throw new RegistryError(`manifest for ${what}: ${length} bytes is more than a manifest can be (${MANIFEST_LIMIT})`);
       let bytes: Buffer;
       try {
-        bytes = Buffer.from(await res.arrayBuffer());
+        bytes = await res.bytes();
       } catch (err) {
         throw networkError(err, `manifest for ${what}`);
       }
@@ -172,7 +173,7 @@ export class RegistryClient {
    * GET a blob from byte `offset` (a Range request when > 0). Resolves to the response (200 or
    * 206) for the caller to stream; 404 is a RegistryError, statuses worth retrying throw TransientError.
    */
-  async openBlob(repository: string, digest: string, offset: number, what: string, signal?: AbortSignal): Promise<Response> {
+  async openBlob(repository: string, digest: string, offset: number, what: string, signal?: AbortSignal): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept: '*/*' };
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const res = await this.request(repository, `${repository}/blobs/${digest}`, headers, what, signal);

@@ -6,6 +6,7 @@ import { DOCKER_HUB } from '../reference';
 import { RegistryClient } from './client';
 import { type Credentials, dockerConfigFile, removeCredentials, storeCredentials } from './credentials';
 import { UnauthorizedError } from './errors';
+import { httpRequest } from './http';
 
 /** docker login's SERVER: host[:port], or a URL (https://host/v1/); none or Docker Hub's names mean docker.io. */
 export function loginServer(text: string | undefined): string {
@@ -25,8 +26,8 @@ export async function login(registry: string, creds: Credentials, opts: { insecu
   if (challenge?.scheme === 'bearer') {
     await client.auth.verifyLogin();
   } else if (challenge?.scheme === 'basic') {
-    const res = await fetch(`${base}/v2/`, { headers: { authorization: (await client.auth.header(undefined))! } });
-    await res.arrayBuffer();
+    const res = await httpRequest(`${base}/v2/`, { headers: { authorization: (await client.auth.header(undefined))! } });
+    await res.bytes();
     if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`unauthorized: ${registry} refused the credentials of "${creds.username}": incorrect username or password`);
   }
   storeCredentials(registry, creds);

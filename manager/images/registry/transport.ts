@@ -53,10 +53,13 @@ const UNTRUSTED = /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CH
 function causeOf(err: unknown): { code: string | undefined; message: string } {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (err as NodeJS.ErrnoException).code;
-  return { code, message: cause?.message?.split('\n')[0] ?? (err as Error).message };
+  const message = cause?.message?.split('\n')[0] ?? (err as Error)?.message ?? String(err);
+  // OpenSSL's "...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/..." -> "wrong version number"
+  const openssl = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1];
+  return { code, message: openssl ?? message };
 }
 
-/** A network failure (fetch failed, body terminated) as a TransientError naming `what`. */
+/** A network failure (refused, reset, a body cut short) as a TransientError naming `what`. */
 export function networkError(err: unknown, what: string): Error {
   if (err instanceof RegistryError) return err;
   if (err instanceof Error && err.name === 'AbortError') return err;
@@ -76,7 +79,7 @@ export function looksLikePlainHttp(err: unknown): boolean {
 export function plainHttpRefused(registry: string, err: unknown): TransportPolicyError {
   const { code, message } = causeOf(err);
   return new TransportPolicyError(
-    `${registry} does not answer HTTPS (${code ?? message}): plain HTTP is used only for loopback registries and those marked insecure (--insecure-registry ${registry} or MYDOCKER_INSECURE_REGISTRIES=${registry})`,
+    `${registry} does not answer HTTPS (${code ? `${code}: ` : ''}${message}): plain HTTP is used only for loopback registries and those marked insecure (--insecure-registry ${registry} or MYDOCKER_INSECURE_REGISTRIES=${registry})`,
   );
 }
 
@@ -107,7 +110,7 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
 }
 
 /** Retry-After in milliseconds (seconds or an HTTP date), if the response has one. */
-export function retryAfterMs(res: Response): number | undefined {
+export function retryAfterMs(res: { headers: { get(name: string): string | null } }): number | undefined {
   const value = res.headers.get('retry-after');
   if (!value) return undefined;
   const seconds = Number(value);
