@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pushBusybox, startRegistry } from './clients/lib/registry.mjs';
 import { load } from './lib/dist.mjs';
-import { cli, isolateDockerConfig, indexText, ingestLeftovers, pushManifest, pushPlatformImage, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
+import { cli, isolateDockerConfig, indexText, ingestLeftovers, pushBlob, pushManifest, pushPlatformImage, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
 
 isolateDockerConfig();
 const { pullImage, REPO_DIGEST_ANNOTATION } = load('manager/images/pull');
@@ -224,4 +224,35 @@ test('a TLS registry: HTTPS with a CA from NODE_EXTRA_CA_CERTS, for a non-loopba
   const untrusted = await cli(m, ['pull', `0.0.0.0:${tlsRegistry.port}/tls/busybox:other`], { env: { NODE_EXTRA_CA_CERTS: '' } });
   assert.equal(untrusted.status, 1);
   assert.match(untrusted.stderr, /^mydocker: cannot reach registry 0\.0\.0\.0:\d+: its TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\): add its CA to NODE_EXTRA_CA_CERTS\n$/);
+});
+
+test('pull by digest: the name carries the digest; a digest the registry does not have is unknown', async (t) => {
+  const ref = await pushBusybox(registry, 'pull/bydigest', 'latest');
+  const digest = await registryDigest(registry.host, 'pull/bydigest', 'latest');
+  const m = tempManager(t);
+  const out = capture();
+  const image = await pullImage(m.paths, `${registry.host}/pull/bydigest@${digest}`, { output: out.output });
+  assert.equal(image.manifestDigest, digest);
+  assert.deepEqual(image.names, [`${registry.host}/pull/bydigest@${digest}`]);
+  assert.match(out.text(), new RegExp(`^${digest}: Pulling from pull/bydigest$`, 'm'));
+  assert.ok(ref);
+  const missing = `sha256:${'0'.repeat(64)}`;
+  const res = await cli(m, ['pull', `${registry.host}/pull/bydigest@${missing}`]);
+  assert.equal(res.status, 1);
+  assert.equal(res.stderr, `mydocker: manifest unknown: manifest for ${registry.host}/pull/bydigest@${missing} not found\n`);
+});
+
+test('an image whose config fails our schema is refused with the JSON path, nothing stored', async (t) => {
+  const name = 'pull/badconfig';
+  const good = await pushPlatformImage(registry.host, name, 'linux/amd64');
+  const manifest = await (await fetch(`http://${registry.host}/v2/${name}/manifests/${good.digest}`, { headers: { accept: good.mediaType } })).json();
+  const config = { architecture: 'amd64', os: 'linux', config: { Env: ['NO_EQUALS_SIGN'] }, rootfs: { type: 'layers', diff_ids: [] } };
+  const configDesc = await pushBlob(registry.host, name, Buffer.from(JSON.stringify(config)));
+  await pushManifest(registry.host, name, 'bad', { ...manifest, config: { ...manifest.config, ...configDesc } }, good.mediaType);
+  const m = tempManager(t);
+  const res = await cli(m, ['pull', `${registry.host}/${name}:bad`]);
+  assert.equal(res.status, 125);
+  assert.equal(res.stderr, `mydocker: config of ${registry.host}/${name}:bad: /config/Env/0: must be KEY=value (pattern "^[^=]+=")\n`);
+  assert.deepEqual(verifiedBlobs(m.paths), []);
+  assert.deepEqual(JSON.parse(indexText(m.paths)).manifests, []);
 });

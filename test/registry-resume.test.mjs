@@ -121,3 +121,21 @@ test('two pulls of the same image in two processes at once: both succeed, the la
   assert.deepEqual(JSON.parse(indexText(m.paths)).manifests.map((d) => d.annotations['org.opencontainers.image.ref.name']), [ref]);
   assert.deepEqual(ingestLeftovers(m.paths), []);
 });
+
+test('5xx answers are retried with backoff; a registry that keeps failing is one clear error', async (t) => {
+  const flaky = await startFaultProxy(registry.host, (req, seen) => (req.url.includes('/manifests/') && seen < 2 ? { status: 503 } : req.url.endsWith(layer.digest) && seen === 0 ? { status: 502 } : undefined));
+  t.after(() => flaky.stop());
+  const m = tempManager(t);
+  await pullImage(m.paths, `${flaky.host}/resume/busybox:latest`, { output: () => {}, retry: FAST_RETRY });
+  assert.deepEqual(flaky.requests.filter((r) => r.url.includes('/manifests/')).map((r) => r.status), [503, 503, 200]);
+  assert.deepEqual(blobGets(flaky).map((r) => r.status), [502, 200]);
+  assert.ok(verifiedBlobs(m.paths).includes(layer.digest));
+
+  const down = await startFaultProxy(registry.host, (req) => (req.url.includes('/manifests/') ? { status: 503 } : undefined));
+  t.after(() => down.stop());
+  const m2 = tempManager(t);
+  await assert.rejects(pullImage(m2.paths, `${down.host}/resume/busybox:latest`, { output: () => {}, retry: FAST_RETRY }), {
+    message: `manifest for ${down.host}/resume/busybox:latest: unavailable (injected by the test proxy)`,
+  });
+  assert.equal(down.requests.filter((r) => r.url.includes('/manifests/')).length, FAST_RETRY.attempts);
+});

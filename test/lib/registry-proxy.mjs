@@ -9,7 +9,8 @@ import http from 'node:http';
 
 /**
  * @param {string} target host:port of the registry
- * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean, delayMs?: number } | undefined)} plan
+ * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean, delayMs?: number, status?: number } | undefined)} plan
+ *   (status: answer that status without asking the registry)
  *   called per request with how many earlier requests had the same method and path
  */
 export async function startFaultProxy(target, plan = () => undefined) {
@@ -50,6 +51,13 @@ export async function startFaultProxy(target, plan = () => undefined) {
     const record = { method: req.method, url: req.url, range: req.headers.range, status: 0, cut: false, corrupted: false };
     requests.push(record);
     const fault = plan(req, seen);
+    if (fault?.status) {
+      record.status = fault.status;
+      req.resume();
+      res.writeHead(fault.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+      return;
+    }
     if (fault?.delayMs) setTimeout(() => forward(req, res, record, fault), fault.delayMs);
     else forward(req, res, record, fault);
   });
