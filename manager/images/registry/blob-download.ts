@@ -51,50 +51,17 @@ function restart(p: Partial): void {
   p.hash = crypto.createHash('sha256');
 }
 
-/** Writes the whole buffer at `position` (pwrite: no shared file position). */
-function writeAt(fd: number, data: Uint8Array, position: number): void {
+/** Appends a chunk to the partial file (pwrite at the offset) and to its hash. */
+function append(p: Partial, chunk: Uint8Array): void {
   let done = 0;
-  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
-}
-
-/** Bytes written in one system call: socket reads are ~64 kB, fewer larger writes are cheaper. */
-const WRITE_BATCH = 1 << 20;
-
-/**
- * Appends chunks to the partial file, hashing them, in batches. `p.offset` counts only bytes
- * on disk: a dropped connection resumes from what was written (flush() first).
- */
-class PartialWriter {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-
-  constructor(private readonly p: Partial) {}
-
-  /** bytes received, on disk or not yet */
-  get received(): number {
-    return this.p.offset + this.pendingBytes;
-  }
-
-  push(chunk: Uint8Array): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= WRITE_BATCH) this.flush();
-  }
-
-  flush(): void {
-    if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    writeAt(this.p.fd, data, this.p.offset);
-    this.p.hash.update(data);
-    this.p.offset += data.length;
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
+  while (done < chunk.length) done += fs.writeSync(p.fd, chunk, done, chunk.length - done, p.offset + done);
+  p.hash.update(chunk);
+  p.offset += chunk.length;
 }
 
 /** One request from p.offset to the end (or to an error, leaving p at the bytes written). */
 async function transfer(client: RegistryClient, repository: string, desc: Descriptor, what: string, p: Partial, onEvent: (e: BlobEvent) => void, signal?: AbortSignal): Promise<void> {
-  const res = await client.openBlob(repository, desc.digest, p.offset, what, signal);
+  const res = await client.openBlob(repository, desc.digest, p.offset, what, signal, true);
   if (res.status === 416) {
     // what we hold cannot be resumed from: start again
     await res.bytes().catch(() => undefined);
@@ -106,19 +73,15 @@ async function transfer(client: RegistryClient, repository: string, desc: Descri
     if (res.status !== 206 || Number(start) !== p.offset) restart(p); // the registry sent the whole blob
     else onEvent({ kind: 'resuming', current: p.offset, total: desc.size });
   }
-  const writer = new PartialWriter(p);
   try {
-    for await (const chunk of res.body) {
-      if (writer.received + chunk.length > desc.size) {
-        throw new RegistryError(`${what}: the registry sent more than the ${desc.size} bytes the manifest says`);
-      }
-      writer.push(chunk);
-      onEvent({ kind: 'progress', current: writer.received, total: desc.size });
-    }
+    // the reads come in up to 1 MB at a time: each is written as it is
+    await res.pipeTo((chunk) => {
+      if (p.offset + chunk.length > desc.size) throw new RegistryError(`${what}: the registry sent more than the ${desc.size} bytes the manifest says`);
+      append(p, chunk);
+      onEvent({ kind: 'progress', current: p.offset, total: desc.size });
+    });
   } catch (err) {
-    throw networkError(err, `${what}: download interrupted at byte ${writer.received} of ${desc.size}`);
-  } finally {
-    writer.flush();
+    throw networkError(err, `${what}: download interrupted at byte ${p.offset} of ${desc.size}`);
   }
   if (p.offset < desc.size) throw new TransientError(`${what}: the connection ended at byte ${p.offset} of ${desc.size}`);
 }

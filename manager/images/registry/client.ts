@@ -107,12 +107,12 @@ export class RegistryClient {
    * One authorized request to /v2/<path>; 401 once more with a fresh token, then an
    * UnauthorizedError; 5xx and 429 are TransientErrors. Other statuses are the caller's.
    */
-  async request(repository: string, pathAfterV2: string, headers: Record<string, string>, what: string, signal?: AbortSignal): Promise<HttpResponse> {
+  async request(repository: string, pathAfterV2: string, headers: Record<string, string>, what: string, signal?: AbortSignal, bulk = false): Promise<HttpResponse> {
     const base = await this.endpoint();
     const scope = `repository:${repository}:pull`;
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.header(scope);
-      const res = await this.rawFetch(`${base}/v2/${pathAfterV2}`, { headers: { ...headers, ...(authorization ? { authorization } : {}) }, ...(signal ? { signal } : {}) }, what);
+      const res = await this.rawFetch(`${base}/v2/${pathAfterV2}`, { headers: { ...headers, ...(authorization ? { authorization } : {}) }, bulk, ...(signal ? { signal } : {}) }, what);
       if (res.status === 401) {
         const challenge = pickChallenge(parseChallenges(res.headers.get('www-authenticate')));
         await res.bytes().catch(() => undefined);
@@ -170,13 +170,13 @@ export class RegistryClient {
   }
 
   /**
-   * GET a blob from byte `offset` (a Range request when > 0). Resolves to the response (200 or
-   * 206) for the caller to stream; 404 is a RegistryError, statuses worth retrying throw TransientError.
+   * GET a blob from byte `offset` (a Range request when > 0); `bulk` for a big one (a layer).
+   * Resolves to the response (200, 206 or 416) for the caller to stream; 404 is a RegistryError, statuses worth retrying throw TransientError.
    */
-  async openBlob(repository: string, digest: string, offset: number, what: string, signal?: AbortSignal): Promise<HttpResponse> {
+  async openBlob(repository: string, digest: string, offset: number, what: string, signal?: AbortSignal, bulk = false): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept: '*/*' };
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const res = await this.request(repository, `${repository}/blobs/${digest}`, headers, what, signal);
+    const res = await this.request(repository, `${repository}/blobs/${digest}`, headers, what, signal, bulk);
     if (res.status === 200 || res.status === 206 || res.status === 416) return res;
     const text = await res.text().catch(() => '');
     if (res.status === 404) throw new ManifestUnknownError(`blob unknown: ${what} (${digest}) not found in ${this.registry}/${repository}`);

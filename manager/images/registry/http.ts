@@ -12,11 +12,14 @@
 // reused (one agent per scheme); idle ones do not keep the process alive.
 import http = require('node:http');
 import type https = require('node:https');
+import { bulkGet } from './bulk-get';
 
 export interface HttpInit {
   method?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** a big body to stream: GET on a connection of its own through ./bulk-get.ts */
+  bulk?: boolean;
 }
 
 export interface HttpResponse {
@@ -26,6 +29,11 @@ export interface HttpResponse {
   headers: { get(name: string): string | null };
   /** the body as it arrives; iterating it after text()/bytes() yields nothing */
   body: AsyncIterable<Buffer>;
+  /**
+   * Hands the body to `sink` as it arrives and resolves at its end (rejects if the connection
+   * fails first, or `sink` throws). A chunk is valid only during the call: consume it or copy it.
+   */
+  pipeTo(sink: (chunk: Buffer) => void): Promise<void>;
   text(): Promise<string>;
   bytes(): Promise<Buffer>;
 }
@@ -65,6 +73,9 @@ function wrap(res: http.IncomingMessage, url: string): HttpResponse {
       },
     },
     body: res as AsyncIterable<Buffer>,
+    pipeTo: async (sink) => {
+      for await (const chunk of res) sink(chunk as Buffer);
+    },
     bytes,
     text: async () => (await bytes()).toString('utf8'),
   };
@@ -85,12 +96,10 @@ export async function httpRequest(target: string, init: HttpInit = {}): Promise<
   let url = new URL(target);
   let headers = { ...init.headers };
   for (let hop = 0; ; hop++) {
-    const res = await once(url, { ...init, headers });
-    const location = res.headers.location;
-    if (res.statusCode === undefined || ![301, 302, 303, 307, 308].includes(res.statusCode) || !location || hop >= MAX_REDIRECTS) {
-      return wrap(res, url.toString());
-    }
-    res.resume();
+    const res = init.bulk && (init.method ?? 'GET') === 'GET' ? await bulkGet(url, { ...init, headers }) : wrap(await once(url, { ...init, headers }), url.toString());
+    const location = res.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(res.status) || !location || hop >= MAX_REDIRECTS) return res;
+    void res.bytes().catch(() => undefined);
     const next = new URL(location, url);
     if (next.origin !== url.origin) {
       const { authorization: _dropped, ...rest } = headers;
