@@ -172,11 +172,6 @@ export function bulkGet(target: URL, init: HttpInit): Promise<HttpResponse> {
         status: h.status,
         url: target.toString(),
         headers: { get: (name) => h.headers.get(name.toLowerCase()) ?? null },
-        body: {
-          async *[Symbol.asyncIterator]() {
-            yield await bytes();
-          },
-        },
         pipeTo,
         bytes,
         text: async () => (await bytes()).toString('utf8'),
