@@ -125,6 +125,18 @@ test('a multi-platform index: the host platform by default, --platform picks ano
   assert.equal(indexText(m.paths), before);
   assert.deepEqual(verifiedBlobs(m.paths).sort(), blobsBefore);
 
+  // a single-platform image: --platform must match its config; without it, a warning as docker gives
+  await pushManifest(registry.host, name, 'arm64-only', (await (await fetch(`http://${registry.host}/v2/${name}/manifests/${arm64.digest}`, { headers: { accept: arm64.mediaType } })).json()), arm64.mediaType);
+  const single = `${registry.host}/${name}:arm64-only`;
+  const mismatch = await cli(m, ['pull', '--platform', 'linux/amd64', single]);
+  assert.equal(mismatch.status, 1);
+  assert.equal(mismatch.stderr, `mydocker: image ${single} was found but its platform (linux/arm64) does not match the requested linux/amd64\n`);
+  if (host !== 'linux/arm64') {
+    const warned = await cli(m, ['pull', single]);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(warned.stdout, new RegExp(`^WARNING: The requested image's platform \\(linux/arm64\\) does not match the detected host platform \\(${host}\\) and no specific platform was requested$`, 'm'));
+  }
+
   const bad = await cli(m, ['pull', '--platform', 'linux/', ref]);
   assert.equal(bad.status, 125);
   assert.match(bad.stderr, /^mydocker: --platform: "linux\/" is not os\/arch\[\/variant\]/);

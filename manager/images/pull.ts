@@ -193,7 +193,8 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
     const resolved = await resolveManifest(client, ref, want, what);
     const { config, bytes: configBytes } = await fetchConfig(store, client, ref, resolved.manifest.config, what);
     if (configBytes) downloadedSomething = true;
-    if (!configMatches(want, config)) {
+    // chosen from an index, the entry's platform decided (configs often leave out the variant)
+    if (resolved.platform === undefined && !configMatches(want, config)) {
       const have = formatPlatform(config);
       if (opts.platform !== undefined) throw new RegistryError(`image ${what} was found but its platform (${have}) does not match the requested ${formatPlatform(want)}`);
       display.line(`WARNING: The requested image's platform (${have}) does not match the detected host platform (${formatPlatform(want)}) and no specific platform was requested`);

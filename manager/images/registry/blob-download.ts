@@ -25,7 +25,7 @@ interface Partial {
   fd: number;
   offset: number;
   hash: crypto.Hash;
-  /** bytes were there before this download started (a resumed one) */
+  /** some bytes came from before a Range request: a previous pull's partial file or an earlier attempt */
   resumed: boolean;
 }
 
@@ -71,7 +71,10 @@ async function transfer(client: RegistryClient, repository: string, desc: Descri
   if (p.offset > 0) {
     const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
     if (res.status !== 206 || Number(start) !== p.offset) restart(p); // the registry sent the whole blob
-    else onEvent({ kind: 'resuming', current: p.offset, total: desc.size });
+    else {
+      p.resumed = true;
+      onEvent({ kind: 'resuming', current: p.offset, total: desc.size });
+    }
   }
   try {
     // the reads come in up to 1 MB at a time: each is written as it is
@@ -137,7 +140,8 @@ export async function downloadBlob(
       onEvent({ kind: 'verifying' });
       const actual = `sha256:${partial.hash.digest('hex')}`;
       if (actual === desc.digest) break;
-      // A resumed download may have started from a bad partial file: once more from byte 0.
+      // A resumed download may have started from a bad partial file or joined a different
+      // answer: once more from byte 0; a whole download that does not verify is refused.
       if (partial.resumed && !fromScratch) {
         restart(partial);
         partial.resumed = false;
