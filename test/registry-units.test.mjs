@@ -61,3 +61,11 @@ test('login servers: host[:port], URLs, Docker Hub names', () => {
   assert.equal(loginServer('Registry.Example:443'), 'registry.example:443');
   assert.throws(() => loginServer('not a host'), /^UsageError: login: "not a host" is not a registry host\[:port\]$/);
 });
+
+test('Docker Hub is reached at registry-1.docker.io; loopback names are recognized without DNS', () => {
+  const { apiHost, isLoopback } = load('manager/images/registry/transport');
+  assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
+  assert.equal(apiHost('127.0.0.1:5000'), '127.0.0.1:5000');
+  for (const h of ['localhost', 'localhost:5000', 'a.localhost:1', '127.0.0.1', '127.255.0.9:80', '[::1]:5000']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0:5000', '128.0.0.1', 'localhost.example.com', '[::2]:5000', '127.0.0.1.example:5']) assert.equal(isLoopback(h), false, h);
+});
