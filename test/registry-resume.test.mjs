@@ -139,3 +139,23 @@ test('5xx answers are retried with backoff; a registry that keeps failing is one
   });
   assert.equal(down.requests.filter((r) => r.url.includes('/manifests/')).length, FAST_RETRY.attempts);
 });
+
+test('ensureImage (for run): the local image without a request, else a pull after docker\'s notice; never/always', async (t) => {
+  const proxy = await startFaultProxy(registry.host);
+  t.after(() => proxy.stop());
+  const { ensureImage } = load('manager/images/pull');
+  const m = tempManager(t);
+  const ref = `${proxy.host}/resume/busybox:latest`;
+  await assert.rejects(ensureImage(m.paths, ref, { pull: 'never', output: () => {} }), { message: `No such image: ${ref}` });
+  assert.equal(proxy.requests.length, 0);
+  let text = '';
+  const pulled = await ensureImage(m.paths, ref, { output: (s) => (text += s) });
+  assert.ok(text.startsWith(`Unable to find image '${ref}' locally\nlatest: Pulling from resume/busybox\n`), text);
+  const requests = proxy.requests.length;
+  const local = await ensureImage(m.paths, ref, { output: () => assert.fail('no output for a local image') });
+  assert.equal(local.manifestDigest, pulled.manifestDigest);
+  assert.equal((await ensureImage(m.paths, pulled.configDigest.slice(7, 19), { output: () => {} })).manifestDigest, pulled.manifestDigest, 'by id prefix');
+  assert.equal(proxy.requests.length, requests, 'a local image needs no request');
+  await ensureImage(m.paths, ref, { pull: 'always', output: () => {} });
+  assert.ok(proxy.requests.length > requests);
+});

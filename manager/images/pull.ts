@@ -3,7 +3,7 @@
 // at a time, those already present skipped), store the manifest exactly as the registry sent it
 // (its digest must not change), then name it in index.json.
 import fs = require('node:fs');
-import { ManagerError } from '../errors';
+import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { type LayerLine, type PullDisplay, plainDisplay, silentDisplay, terminalDisplay } from './progress';
@@ -234,6 +234,29 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
   } finally {
     release();
   }
+}
+
+export interface EnsureOptions extends PullOptions {
+  /** docker run --pull: missing (default), always, never */
+  pull?: 'missing' | 'always' | 'never';
+}
+
+/**
+ * The image for `docker run`/`create`: the local one (by name, id or digest), else pulled, with
+ * docker's "Unable to find image 'busybox:latest' locally" first. `never` only looks locally.
+ */
+export async function ensureImage(paths: ManagerPaths, reference: string, opts: EnsureOptions = {}): Promise<ImageRecord> {
+  const policy = opts.pull ?? 'missing';
+  if (policy !== 'always') {
+    try {
+      return new ImageStore(paths).resolve(reference);
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || policy === 'never') throw err;
+    }
+    const write = opts.output ?? ((text: string) => void fs.writeSync(2, text));
+    if (!opts.quiet) write(`Unable to find image '${familiarName(parseReference(reference))}' locally\n`);
+  }
+  return pullImage(paths, reference, opts);
 }
 
 function uniqueByDigest(layers: Descriptor[]): Descriptor[] {
