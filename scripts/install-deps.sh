@@ -17,9 +17,10 @@ apt-get install -y -q --no-install-recommends \
   gcc libc6-dev libseccomp2 \
   busybox-static \
   runc \
-  golang-github-opencontainers-specs-dev \
+  golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev \
   iproute2 util-linux bsdutils procps python3 \
   containerd podman docker.io conmon containernetworking-plugins iptables \
-  docker-registry skopeo umoci
+  docker-registry skopeo umoci \
+  apache2-utils openssl
 [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
 npm ci --no-audit --no-fund

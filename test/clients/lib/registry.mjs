@@ -53,11 +53,28 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once a TCP connection to host:port succeeds (a TLS registry: our fetch does not trust its cert). */
+function canConnect(host) {
+  return new Promise((resolve) => {
+    const [hostname, port] = host.split(':');
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
 /** Resolves true once GET http://host/v2/ answers 200 (or 401), false if `child` exits first or time runs out. */
-async function waitForV2(host, child, timeoutMs) {
+async function waitForV2(host, child, timeoutMs, tls = false) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
+    if (tls) {
+      if (await canConnect(host)) return true;
+      await sleep(25);
+      continue;
+    }
     try {
       const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -102,9 +119,35 @@ process.once('exit', () => {
   }
 });
 
+/** htpasswd lines (bcrypt, as the registry requires) for { user: password }. */
+function htpasswdLines(users) {
+  return Object.entries(users)
+    .map(([user, password]) => execFileSync('htpasswd', ['-nbB', user, password], { encoding: 'utf8' }).trim())
+    .join('\n');
+}
+
+/** The auth: section of the registry config for opts.htpasswd / opts.token. */
+function authSection(dir, opts) {
+  if (opts.htpasswd && opts.token) throw new Error('startRegistry: htpasswd and token auth are exclusive');
+  if (opts.htpasswd) {
+    const file = path.join(dir, 'htpasswd');
+    fs.writeFileSync(file, `${htpasswdLines(opts.htpasswd)}\n`);
+    return ['auth:', '  htpasswd:', '    realm: mydocker-test', `    path: ${file}`];
+  }
+  if (opts.token) {
+    const { realm, service, issuer, rootCertBundle } = opts.token;
+    return ['auth:', '  token:', `    realm: ${realm}`, `    service: ${service}`, `    issuer: ${issuer}`, `    rootcertbundle: ${rootCertBundle}`];
+  }
+  return [];
+}
+
 /**
  * Starts docker-registry on 127.0.0.1:<free port> with its own config and storage in a temp dir.
- * @param {{ timeoutMs?: number }} [opts]
+ * Options: `htpasswd: { user: password }` (basic auth), `token: { realm, service, issuer,
+ * rootCertBundle }` (token auth, see test/lib/token-server.mjs), `schema1: true` (accept
+ * schema 1 manifests, e.g. from `skopeo copy --format v2s1`), `tls: { certificate, key }` (HTTPS
+ * only, files in PEM).
+ * @param {{ timeoutMs?: number, htpasswd?: Record<string, string>, token?: { realm: string, service: string, issuer: string, rootCertBundle: string }, schema1?: boolean, tls?: { certificate: string, key: string } }} [opts]
  * @returns {Promise<{ port: number, host: string, pid: number, dir: string, stop: () => Promise<void> }>}
  */
 export async function startRegistry(opts = {}) {
@@ -135,9 +178,12 @@ export async function startRegistry(opts = {}) {
         '      enabled: false',
         'http:',
         `  addr: ${host}`,
+        ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`] : []),
         'health:',
         '  storagedriver:',
         '    enabled: false',
+        ...authSection(dir, opts),
+        ...(opts.schema1 ? ['compatibility:', '  schema1:', '    enabled: true'] : []),
         '',
       ].join('\n'),
     );
@@ -151,7 +197,7 @@ export async function startRegistry(opts = {}) {
     child.on('error', () => {}); // reported through exitCode / waitForV2
     const entry = { pid: child.pid, dir };
     liveRegistries.add(entry);
-    const up = await waitForV2(host, child, timeoutMs);
+    const up = await waitForV2(host, child, timeoutMs, Boolean(opts.tls));
     if (up) {
       let stopped = false;
       return {
@@ -259,15 +305,16 @@ async function buildLayout() {
  * @param {{ host: string }} registry from startRegistry()
  * @param {string} [name]
  * @param {string} [tag]
- * @param {{ format?: 'oci' | 'v2s2' }} [opts] manifest format pushed (default 'oci')
+ * @param {{ format?: 'oci' | 'v2s2' | 'v2s1', creds?: string }} [opts] manifest format pushed (default 'oci');
+ *   creds 'user:password' for a registry with authentication
  * @returns {Promise<string>} the image reference, '127.0.0.1:PORT/NAME:TAG'
  */
 export async function pushBusybox(registry, name = 'busybox', tag = 'latest', opts = {}) {
   const layout = await busyboxLayout();
   const ref = `${registry.host}/${name}:${tag}`;
   const args = ['copy', '--quiet', '--dest-tls-verify=false'];
-  if (opts.format === 'v2s2') args.push('--format', 'v2s2');
-  else args.push('--format', 'oci');
+  if (opts.creds) args.push('--dest-creds', opts.creds);
+  args.push('--format', opts.format ?? 'oci');
   args.push(`oci:${layout}:latest`, `docker://${ref}`);
   await run('skopeo', args, { timeout: 60000 });
   return ref;
