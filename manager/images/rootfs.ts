@@ -68,12 +68,14 @@ export async function mountRootfs(lowerDirs: string[], containerDir: string, opt
   const rootfs = rootfsDir(containerDir);
   const upper = path.join(containerDir, 'upper');
   const work = path.join(containerDir, 'work');
-  for (const dir of [containerDir, upper, work, rootfs]) fs.mkdirSync(dir, { recursive: true });
   if (isMounted(rootfs)) return rootfs;
+  const created = [containerDir, upper, work, rootfs].filter((dir) => !fs.existsSync(dir));
+  for (const dir of created) fs.mkdirSync(dir, { recursive: true });
   let lowers = [...lowerDirs].reverse(); // overlay lists the top layer first
   if (lowers.length === 0) {
     // an image without layers: overlay needs a lower directory
     const empty = path.join(containerDir, 'empty-lower');
+    if (!fs.existsSync(empty)) created.push(empty);
     fs.mkdirSync(empty, { recursive: true });
     lowers = [empty];
   }
@@ -82,6 +84,7 @@ export async function mountRootfs(lowerDirs: string[], containerDir: string, opt
     if (Buffer.byteLength(data) <= MOUNT_DATA_MAX) mount('overlay', rootfs, 'overlay', 0, data);
     else mountWithShortPaths(lowers, containerDir, rootfs);
   } catch (err) {
+    for (const dir of created.reverse()) fs.rmSync(dir, { recursive: true, force: true }); // nothing left behind
     throw new ManagerError(`mounting the root filesystem (overlay, ${lowers.length} layers) on ${rootfs}: ${(err as Error).message}`);
   }
   return rootfs;

@@ -159,3 +159,80 @@ export function writeOciLayout(dir, layers, ref = 'latest') {
     inputs: layers.map((l) => ({ blobPath: path.join(blobs, l.digest.slice(7)), mediaType: l.mediaType, diffID: l.diffID })),
   };
 }
+
+export const T = {
+  etc: new Date('2001-02-03T04:05:06Z'),
+  owned: new Date('2002-03-04T05:06:07Z'),
+  varDir: new Date('2003-04-05T06:07:08Z'),
+  default: new Date('2020-01-02T03:04:05Z'),
+};
+
+/** A binary security.capability value (cap_net_raw+ep, VFS_CAP_REVISION_2): bytes above 0x7f. */
+export const CAPABILITY = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+/** A name that is not UTF-8. */
+export const LATIN1_NAME = Buffer.from([0x6e, 0xe9, 0xff]);
+
+/**
+ * A three-layer image exercising what the layer store must keep: deletions, opaque directories,
+ * hardlinks, absolute symlinks, devices, a fifo, xattrs, owners, setuid/setgid/sticky modes,
+ * file and directory mtimes, a name that is not UTF-8. Every directory is listed explicitly.
+ * @param {string[]} [compressions] of the three layers (umoci 0.4.7, the vfs driver, has no zstd)
+ */
+export function sampleImageLayers(compressions = ['gzip', 'none', 'zstd']) {
+  const l1 = buildLayer([
+    { name: './', type: 'directory', mode: 0o755 },
+    { name: 'etc/', type: 'directory', mtime: T.etc },
+    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+    { name: 'etc/owned', content: 'owned by 1000:1001', uid: 1000, gid: 1001, mode: 0o640, mtime: T.owned },
+    { name: 'etc/gone-dir/', type: 'directory' },
+    { name: 'etc/gone-dir/inside', content: 'x' },
+    { name: 'usr/', type: 'directory' },
+    { name: 'usr/bin/', type: 'directory' },
+    { name: 'usr/lib/', type: 'directory' },
+    { name: 'usr/bin/tool', content: 'tool v1', mode: 0o4755, xattrs: { 'security.capability': CAPABILITY, 'user.comment': 'hello' } },
+    { name: 'usr/bin/tool-hardlink', type: 'link', linkname: 'usr/bin/tool' },
+    { name: 'sbin/', type: 'directory' },
+    { name: 'sbin/su', content: 'su', mode: 0o6755, gid: 42 },
+    { name: 'bin', type: 'symlink', linkname: '/usr/bin' },
+    { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+    { name: 'dev/', type: 'directory' },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/loop9', type: 'block-device', devmajor: 7, devminor: 9, mode: 0o660, gid: 6 },
+    { name: 'run/', type: 'directory' },
+    { name: 'run/initctl', type: 'fifo', mode: 0o600 },
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'opt/', type: 'directory' },
+    { name: 'opt/data/', type: 'directory' },
+    { name: 'opt/data/old', content: 'old data' },
+    { name: 'var/', type: 'directory', mtime: T.varDir },
+    { name: 'var/file', content: 'var file' },
+    { name: Buffer.concat([Buffer.from('opt/'), LATIN1_NAME]), content: 'latin1 name' },
+  ], compressions[0]);
+  const l2 = buildLayer(
+    [
+      { name: 'etc/', type: 'directory', mtime: T.etc },
+      { name: 'etc/.wh.owned' },
+      { name: 'etc/.wh.gone-dir' },
+      { name: 'opt/', type: 'directory' },
+      { name: 'opt/data/', type: 'directory' },
+      { name: 'opt/data/.wh..wh..opq' },
+      { name: 'opt/data/new', content: 'new data' },
+      { name: 'usr/', type: 'directory' },
+      { name: 'usr/bin/', type: 'directory' },
+      { name: 'usr/bin/tool', content: 'tool v2', mode: 0o4755, xattrs: { 'security.capability': CAPABILITY } },
+      { name: '.wh.lib' },
+    ],
+    compressions[1],
+  );
+  const l3 = buildLayer(
+    [
+      { name: '.wh.var' },
+      { name: 'var/', type: 'directory', mtime: T.varDir },
+      { name: 'var/fresh', content: 'fresh' },
+      { name: 'etc/', type: 'directory', mtime: T.etc },
+      { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' },
+    ],
+    compressions[2],
+  );
+  return [l1, l2, l3];
+}

@@ -60,6 +60,8 @@ export async function unpackLayer(source: LayerSource, destDir: string): Promise
   });
   const extract = createTarExtract();
   extract.on('entry', (header, stream, next) => {
+    // a failed unpack destroys the entry's stream with the extract's error: reported once, by the pipeline
+    stream.on('error', () => {});
     let file: OpenFile | null;
     try {
       file = writer.apply(toTarEntry(header));
