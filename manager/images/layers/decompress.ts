@@ -16,6 +16,11 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 /** big reads: fewer callbacks through the pipeline (the default 64 KiB costs measurably) */
 const READ_CHUNK = 1 << 20;
 const INFLATE_CHUNK = 256 << 10;
+/**
+ * How far decompression may run ahead of the tar writer: zlib works in the thread pool, so
+ * while the main thread waits on file-creating syscalls it keeps inflating into this buffer.
+ */
+const READ_AHEAD = 8 << 20;
 
 export function detectCompression(head: Buffer): Compression {
   const starts = (magic: number[]) => magic.every((byte, i) => head[i] === byte);
@@ -68,7 +73,7 @@ export function openLayerTar(blobPath: string, mediaType: string, layer: string)
   if (compression === 'zstd') return zstdStream(blobPath, mediaType, layer);
   const file = fs.createReadStream(blobPath, { highWaterMark: READ_CHUNK });
   if (compression === 'none') return { compression, tar: file, stages: [file], done: async () => {}, abort: () => file.destroy() };
-  const gunzip = zlib.createGunzip({ chunkSize: INFLATE_CHUNK });
+  const gunzip = zlib.createGunzip({ chunkSize: INFLATE_CHUNK, readableHighWaterMark: READ_AHEAD } as zlib.ZlibOptions);
   return { compression, tar: gunzip, stages: [file, gunzip], done: async () => {}, abort: () => file.destroy() };
 }
 
@@ -78,7 +83,7 @@ function zstdStream(blobPath: string, mediaType: string, layer: string): LayerTa
   const native = (zlib as ZlibWithZstd).createZstdDecompress;
   if (typeof native === 'function') {
     const file = fs.createReadStream(blobPath, { highWaterMark: READ_CHUNK });
-    const decoder = native();
+    const decoder = native({ readableHighWaterMark: READ_AHEAD });
     return { compression: 'zstd', tar: decoder, stages: [file, decoder], done: async () => {}, abort: () => file.destroy() };
   }
   const program = findProgram('zstd');

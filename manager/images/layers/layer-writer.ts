@@ -25,6 +25,9 @@
 import fs = require('node:fs');
 import { lsetxattr, makedev, mknod } from '../../../native/libc';
 import type { TarEntry } from './tar-reader';
+import { EntryError, displayName, fsPath, isAscii, relativePath } from './entry-paths';
+
+export { EntryError } from './entry-paths';
 
 type Kind = 'dir' | 'symlink' | 'whiteout' | 'other';
 
@@ -35,37 +38,6 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 const O_CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** A refused or failed entry; unpack turns it into a LayerError naming the layer. */
-export class EntryError extends Error {
-  constructor(entryName: string, detail: string) {
-    super(`entry ${displayName(entryName)}: ${detail}`);
-    this.name = 'EntryError';
-  }
-}
-
-/** A latin1 byte string as a readable, quoted name for messages. */
-export function displayName(bytes: string): string {
-  return JSON.stringify(Buffer.from(bytes, 'latin1').toString('utf8'));
-}
-
-/** A latin1 byte string as a path fs accepts (the string itself when it is plain ASCII). */
-export function fsPath(bytes: string): string | Buffer {
-  return ASCII.test(bytes) ? bytes : Buffer.from(bytes, 'latin1');
-}
-
-/** An archive name as a path relative to the layer root ('' is the root itself). */
-function relativePath(name: string, entryName: string, what: string): string {
-  if (name.startsWith('/')) throw new EntryError(entryName, `${what} ${displayName(name)} is an absolute path`);
-  const parts = name.split('/');
-  let clean = true;
-  for (const part of parts) {
-    if (part === '..') throw new EntryError(entryName, `${what} ${displayName(name)} contains ".."`);
-    if (part === '' || part === '.') clean = false;
-  }
-  return clean ? name : parts.filter((p) => p !== '' && p !== '.').join('/');
-}
 
 export interface OpenFile {
   fd: number;
@@ -245,7 +217,7 @@ export class LayerWriter {
   /** mknod takes a C string: a name that is not ASCII is made under a temporary name, then renamed. */
   private makeNode(rel: string, mode: number, dev: bigint): void {
     const path = this.full(rel);
-    if (ASCII.test(path)) {
+    if (isAscii(path)) {
       mknod(path, mode, dev);
       return;
     }
