@@ -136,3 +136,12 @@ test('many layers (more than fit in one page of mount options) and no layers at 
   fs.writeFileSync(path.join(emptyRoot, 'x'), 'x');
   assert.ok(fs.existsSync(path.join(empty, 'upper/x')));
 });
+
+test('overlay option syntax: a store path with "," and ":" in it is escaped', async (t) => {
+  const { root, container } = setup(t, 'a,b:c');
+  const paths = managerPaths(path.join(root, 'store,with:odd'), path.join(root, 'run'));
+  const layout = writeOciLayout(path.join(root, 'layout'), [buildLayer([{ name: 'low', content: 'low' }]), buildLayer([{ name: 'high', content: 'high' }])]);
+  const lowers = await ensureLayers(paths, layout.inputs);
+  const rootfs = await mountRootfs(lowers, container('c,1:x'));
+  assert.deepEqual(fs.readdirSync(rootfs).sort(), ['high', 'low']);
+});

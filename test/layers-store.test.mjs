@@ -261,3 +261,16 @@ test('removeUnusedLayers keeps the chain IDs asked for, removes the rest and wha
   await removeUnusedLayers(paths, new Set());
   assert.deepEqual(layersDirEntries(paths), [`.tmp-${process.pid}-abc-x`], 'a live process staging directory is left alone');
 });
+
+test('xattrs the kernel refuses on a symlink (user.*) are skipped like GNU tar does; others are kept', async (t) => {
+  const { root, paths } = tempStore(t);
+  const layer = buildLayer([
+    { name: 'target', content: 't', xattrs: { 'user.on-file': 'kept' } },
+    { name: 'link', type: 'symlink', linkname: 'target', xattrs: { 'user.on-symlink': 'skipped', 'trusted.on-symlink': 'kept' } },
+  ]);
+  const layout = writeOciLayout(path.join(root, 'layout'), [layer]);
+  const [dir] = await ensureLayers(paths, layout.inputs);
+  assert.equal(lgetxattr(path.join(dir, 'target'), 'user.on-file').toString(), 'kept');
+  assert.equal(lgetxattr(path.join(dir, 'link'), 'trusted.on-symlink').toString(), 'kept');
+  assert.equal(lgetxattr(path.join(dir, 'link'), 'user.on-symlink'), null);
+});

@@ -121,13 +121,15 @@ function mountWithShortPaths(lowers: string[], containerDir: string, rootfs: str
 /** Unmounts containerDir's rootfs when it is mounted (a vfs rootfs or an unmounted one: nothing to do). */
 export async function unmountRootfs(containerDir: string): Promise<void> {
   const rootfs = rootfsDir(containerDir);
-  if (!isMounted(rootfs)) return;
-  try {
-    umount2(rootfs, 0);
-  } catch (err) {
-    // still in use (a process with its cwd there, a mount on top): detach it, it goes when unused
-    if ((err as { code?: string }).code !== 'EBUSY') throw new ManagerError(`unmounting ${rootfs}: ${(err as Error).message}`);
-    umount2(rootfs, MNT_DETACH);
+  // mounted more than once (stacked): unmount until nothing is left
+  for (let attempt = 0; attempt < 8 && isMounted(rootfs); attempt++) {
+    try {
+      umount2(rootfs, 0);
+    } catch (err) {
+      // still in use (a process with its cwd there, a mount on top): detach it, it goes when unused
+      if ((err as { code?: string }).code !== 'EBUSY') throw new ManagerError(`unmounting ${rootfs}: ${(err as Error).message}`);
+      umount2(rootfs, MNT_DETACH);
+    }
   }
 }
 

@@ -250,8 +250,12 @@ export class LayerWriter {
       try {
         lsetxattr(fsPath(path), name, value);
       } catch (err) {
+        const code = (err as { code?: string }).code;
         // a namespace this filesystem does not store (e.g. security.selinux without SELinux)
-        if ((err as { code?: string }).code !== 'EOPNOTSUPP' && (err as { code?: string }).code !== 'ENOTSUP') throw err;
+        if (code === 'EOPNOTSUPP' || code === 'ENOTSUP') continue;
+        // the kernel allows user.* only on regular files and directories (GNU tar skips them too)
+        if (code === 'EPERM' && name.startsWith('user.') && entry.type !== 'file' && entry.type !== 'directory') continue;
+        throw err;
       }
     }
   }
