@@ -177,6 +177,19 @@ test('bad blobs: corrupt gzip, truncated tar, unsupported media type are refused
     ensureLayers(paths, [{ blobPath: write('config', layer.blob), mediaType: 'application/vnd.oci.image.config.v1+json', diffID: layer.diffID, digest: layer.digest }]),
     new RegExp(`^LayerError: layer ${layer.digest}: unsupported layer media type application/vnd.oci.image.config.v1\\+json$`),
   );
+  const zstd = buildLayer([{ name: 'f', content: 'x'.repeat(5000) }], 'zstd');
+  const corruptZstd = Buffer.from(zstd.blob);
+  corruptZstd.fill(0x55, 12, corruptZstd.length - 4);
+  await assert.rejects(ensureLayers(paths, [{ blobPath: write('corrupt-zstd', corruptZstd), mediaType: MEDIA.zstd, diffID: zstd.diffID }]), /^LayerError: layer sha256:\w+: zstd -d failed \(exit 1\): .+/);
+  const garbage = layerBlob(Buffer.alloc(300000, 0x41), 'zstd'); // valid zstd, not a tar
+  await assert.rejects(
+    ensureLayers(paths, [{ blobPath: write('garbage-zstd', garbage.blob), mediaType: MEDIA.zstd, diffID: garbage.diffID }]),
+    /^LayerError: layer sha256:\w+: not a valid zstd tar stream: Invalid tar header/,
+  );
+  await assert.rejects(
+    ensureLayers(paths, [{ blobPath: path.join(dir, 'missing'), mediaType: MEDIA.gzip, diffID: layer.diffID }]),
+    new RegExp(`^LayerError: layer ${layer.diffID}: blob ${dir}/missing: ENOENT: no such file or directory`),
+  );
   assert.deepEqual(layersDirEntries(paths), []);
 });
 

@@ -69,7 +69,13 @@ export interface LayerTarStream {
 /** Opens blobPath as a stream of tar bytes; layer names the layer in errors. */
 export function openLayerTar(blobPath: string, mediaType: string, layer: string): LayerTarStream {
   if (!mediaType.includes('tar')) throw new LayerError(layer, `unsupported layer media type ${mediaType}`);
-  const compression = detectCompression(readHead(blobPath));
+  let head: Buffer;
+  try {
+    head = readHead(blobPath);
+  } catch (err) {
+    throw new LayerError(layer, `blob ${blobPath}: ${(err as Error).message}`);
+  }
+  const compression = detectCompression(head);
   if (compression === 'zstd') return zstdStream(blobPath, mediaType, layer);
   const file = fs.createReadStream(blobPath, { highWaterMark: READ_CHUNK });
   if (compression === 'none') return { compression, tar: file, stages: [file], done: async () => {}, abort: () => file.destroy() };

@@ -103,9 +103,9 @@ async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains:
   const worker = async (): Promise<void> => {
     for (let i = queue.shift(); i !== undefined && failure === null; i = queue.shift()) {
       const chain = chains[i]!;
-      const dir = fs.mkdtempSync(path.join(paths.layers, `.tmp-${process.pid}-${digestHex(chain).slice(0, 12)}-`));
-      staged.push({ index: i, dir });
       try {
+        const dir = fs.mkdtempSync(path.join(paths.layers, `.tmp-${process.pid}-${digestHex(chain).slice(0, 12)}-`));
+        staged.push({ index: i, dir });
         fs.mkdirSync(path.join(dir, DIFF));
         const unpacked = await unpackLayer(layers[i]!, path.join(dir, DIFF));
         const metadata: LayerMetadata = {

@@ -1,6 +1,10 @@
 // Unpacks one layer blob into an empty directory, streaming: blob -> decompressor -> tar-stream
 // -> LayerWriter, hashing the uncompressed bytes on the way so the diffID is verified without a
-// second read. Everything is written with synchronous fs calls on the main thread: per entry
+// second read.
+//
+// tar-stream is the parser tar-fs is built on; tar-fs's own extract() does not fit image layers:
+// it refuses absolute symlinks, clears setuid/setgid bits, skips device nodes and xattrs, and
+// knows nothing of whiteouts. So the parsing is tar-fs's and the writing is ours (layer-writer.ts). Everything is written with synchronous fs calls on the main thread: per entry
 // they cost a few microseconds each, far less than a round trip through the thread pool, while
 // decompression (zlib) still runs in the pool alongside.
 import crypto = require('node:crypto');
@@ -97,10 +101,15 @@ export async function unpackLayer(source: LayerSource, destDir: string): Promise
     await input.done();
     writer.finish();
   } catch (err) {
-    input.abort();
     writer.abort();
     if (err instanceof LayerError) throw err;
-    if (err instanceof EntryError) throw new LayerError(name, err.message);
+    if (err instanceof EntryError) {
+      input.abort();
+      throw new LayerError(name, err.message);
+    }
+    // a broken stream: when the decompressor's output ended early, its exit status says why
+    if (input.tar.readableEnded) await input.done();
+    input.abort();
     throw new LayerError(name, `not a valid ${input.compression === 'none' ? '' : `${input.compression} `}tar stream: ${(err as Error).message}`);
   }
   const actual = `sha256:${hash.digest('hex')}`;
