@@ -20,6 +20,7 @@ apt-get install -y -q --no-install-recommends \
   golang-github-opencontainers-specs-dev \
   iproute2 util-linux bsdutils procps python3 \
   containerd podman docker.io conmon containernetworking-plugins iptables \
-  docker-registry skopeo umoci
+  docker-registry skopeo umoci \
+  zstd debootstrap
 [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
 npm ci --no-audit --no-fund
