@@ -156,6 +156,26 @@ export function makedev(major: number, minor: number): bigint {
   return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
 }
 
+// --- extended attributes (the layer store: overlay whiteout markers, xattrs from image layers).
+// Paths go in as NUL-terminated bytes: layer entry names are byte strings, not always UTF-8.
+const lsetxattrRaw = libc.func('int lsetxattr(const void *path, const char *name, const void *value, size_t size, int flags)');
+const lgetxattrRaw = libc.func('long lgetxattr(const void *path, const char *name, _Out_ void *value, size_t size)');
+function cPath(p: string | Buffer): Buffer {
+  return Buffer.concat([typeof p === 'string' ? Buffer.from(p) : p, Buffer.alloc(1)]);
+}
+export function lsetxattr(path: string | Buffer, name: string, value: Buffer): void {
+  check(lsetxattrRaw(cPath(path), name, value, value.length, 0), `lsetxattr ${name}`, path.toString());
+}
+/** The value of xattr name on path (not following a final symlink), or null when it has none. */
+export function lgetxattr(path: string | Buffer, name: string): Buffer | null {
+  const buf = Buffer.alloc(65536);
+  const n = Number(lgetxattrRaw(cPath(path), name, buf, buf.length));
+  if (n >= 0) return buf.subarray(0, n);
+  const errno = koffi.errno();
+  if (errno === os.constants.errno.ENODATA) return null;
+  throw new SyscallError(`lgetxattr ${name}`, errno, path.toString());
+}
+
 const mkfifoRaw = libc.func('int mkfifo(const char *path, uint32_t mode)');
 export function mkfifo(path: string, mode: number): void {
   check(mkfifoRaw(path, mode), 'mkfifo', path);
