@@ -5,6 +5,7 @@ import { consoleOutput, type Context, defaultRuntime } from '../context';
 import { exitCodeOf, messageOf } from '../errors';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, managerPaths } from '../paths';
 import type { ManagerCommand, OptionSpec } from './command';
+import { BUNDLE_COMMANDS } from './bundle';
 import { CONTAINERS_COMMANDS } from './containers';
 import { IMAGES_COMMANDS } from './images';
 import { REGISTRY_COMMANDS } from './registry';
@@ -18,7 +19,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'debug', alias: 'D', type: 'boolean', default: false, describe: 'print debug messages' },
 ];
 
-export const COMMANDS: ManagerCommand[] = [...REGISTRY_COMMANDS, ...IMAGES_COMMANDS, ...CONTAINERS_COMMANDS, ...VOLUMES_COMMANDS, ...SYSTEM_COMMANDS];
+export const COMMANDS: ManagerCommand[] = [...REGISTRY_COMMANDS, ...IMAGES_COMMANDS, ...BUNDLE_COMMANDS, ...CONTAINERS_COMMANDS, ...VOLUMES_COMMANDS, ...SYSTEM_COMMANDS];
 
 const TABLE = { globals: GLOBAL_OPTIONS, commands: COMMANDS };
 
