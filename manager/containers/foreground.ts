@@ -1,0 +1,160 @@
+// A foreground `run`: mydocker itself is the monitor. It runs `<runtime> run` (one runtime
+// process: create, start, wait and delete), relays the container's output to its own and into
+// the container's log (without a terminal; with one the runtime proxies the pty to our
+// terminal itself: raw mode, window size), forwards signals, and records the exit status.
+import { spawn } from 'node:child_process';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
+import tty = require('node:tty');
+import type { Context } from '../context';
+import { ConflictError, ManagerError, NotFoundError } from '../errors';
+import { beginStart, checkStartable, createContainer, type CreateOptions, failStart, finalizeLocked, now, reconcileLocked, removeContainer, startContainer, storeOf } from './lifecycle';
+import { LogWriter } from './logs';
+import { ownStartTime } from './procs';
+import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
+import type { ContainerRecord, LifecycleOptions } from './types';
+
+/** The last error the runtime wrote to its --log file (JSON lines), if any. */
+export function lastRuntimeError(logFile: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let message: string | undefined;
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' && typeof entry.msg === 'string') message = entry.msg;
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  return message;
+}
+
+/**
+ * Signals passed on to the container (through the runtime, which forwards what it receives).
+ * With a terminal on stdin, ^C, ^\ and hang-ups reach the runtime directly (it is in our
+ * process group): forwarding those too would deliver them twice.
+ */
+export function forwardedSignals(stdinIsTerminal: boolean): NodeJS.Signals[] {
+  return stdinIsTerminal ? ['SIGTERM', 'SIGUSR1', 'SIGUSR2'] : ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+}
+const SHIELDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+
+/** Marks the container running with us as its monitor (lock held inside). */
+async function claim(ctx: Context, id: string, pidFile: string, runtimeLog: string, lc: LifecycleOptions): Promise<ContainerRecord> {
+  const store = storeOf(ctx);
+  return store.locked(id, async () => {
+    const record = await reconcileLocked(ctx, store, store.read(id), lc);
+    if (record.state.status === 'running' || record.state.status === 'paused') throw new ConflictError(`container ${record.name} is already running`);
+    checkStartable(record);
+    try {
+      await beginStart(ctx, store, record, lc);
+      fs.rmSync(runtimeLog, { force: true });
+      record.state = { status: 'running', pid: 0, pidFile, startedAt: now(), exitCode: 0, oomKilled: false };
+      record.monitor = { kind: 'foreground', pid: process.pid, startTime: ownStartTime() };
+      store.write(record);
+      return record;
+    } catch (err) {
+      await failStart(ctx, store, record, lc, err);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Runs a created (or exited) container in the foreground and resolves to its exit status
+ * (128 + signal when a signal ended it). A container that cannot be started is a ManagerError
+ * with docker's status for it (125, 126, 127); the container is then back to "created".
+ */
+export async function runForeground(ctx: Context, ref: string, lc: LifecycleOptions = {}): Promise<number> {
+  const store = storeOf(ctx);
+  const id = store.resolve(ref);
+  const dir = store.containerDir(id);
+  const pidFile = path.join(dir, 'container.pid');
+  const runtimeLog = path.join(dir, 'runtime.log');
+  const record = await claim(ctx, id, pidFile, runtimeLog, lc);
+  const terminal = record.config.tty === true;
+  const child = spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', record.bundle, '--pid-file', pidFile, id], {
+    env: runtimeEnv(),
+    stdio: [record.config.interactive === true ? 'inherit' : 'ignore', terminal ? 'inherit' : 'pipe', 'pipe'],
+  });
+  let started = false;
+  const isStarted = () => (started ||= fs.existsSync(pidFile));
+  // Without a terminal the runtime's stderr is the container's too: what comes before the
+  // container exists is the runtime's own (its error, also in runtime.log), held back.
+  let held = '';
+  const log = terminal ? undefined : new LogWriter(record.logPath);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    log?.write('stdout', chunk);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (terminal || !isStarted()) {
+      held += chunk.toString('utf8');
+      return;
+    }
+    process.stderr.write(chunk);
+    log?.write('stderr', chunk);
+  });
+  const forward = new Set(forwardedSignals(tty.isatty(0)));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (forward.has(signal) && child.exitCode === null) child.kill(signal);
+  };
+  for (const signal of SHIELDED) process.on(signal, onSignal);
+  let code: number;
+  try {
+    code = await new Promise<number>((resolve, reject) => {
+      child.on('error', (err) => reject(new ManagerError(`cannot run the OCI runtime ${ctx.runtime}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+      child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 255)));
+    });
+  } catch (err) {
+    await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
+    throw err;
+  } finally {
+    for (const signal of SHIELDED) process.off(signal, onSignal);
+    log?.close();
+  }
+  if (!isStarted()) {
+    const message = lastRuntimeError(runtimeLog) ?? (oneLine(held) || `the runtime exited with status ${code}`);
+    const err = new ManagerError(`container start failed: ${message}`, startFailureStatus(message));
+    await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
+    throw err;
+  }
+  if (held) process.stderr.write(held.endsWith('\n') ? held : `${held}\n`);
+  try {
+    await store.locked(id, async () => {
+      const current = store.read(id);
+      if (current.state.status === 'running' && current.monitor?.kind === 'foreground' && current.monitor.pid === process.pid) {
+        await finalizeLocked(ctx, store, current, lc, { code });
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err; // removed meanwhile (rm -f)
+  }
+  return code;
+}
+
+export interface RunOptions extends LifecycleOptions {
+  /** -d: start under conmon and return */
+  detach?: boolean;
+}
+
+/**
+ * docker run: create, then start detached or run in the foreground. A container that could
+ * not be started is removed again (nothing is left behind) and the error thrown.
+ */
+export async function runContainer(ctx: Context, create: CreateOptions, options: RunOptions = {}): Promise<{ record: ContainerRecord; exitCode?: number }> {
+  const record = await createContainer(ctx, create);
+  try {
+    if (options.detach) return { record: await startContainer(ctx, record.id, options) };
+    return { record, exitCode: await runForeground(ctx, record.id, options) };
+  } catch (err) {
+    await removeContainer(ctx, record.id, { ...options, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
