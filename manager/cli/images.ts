@@ -4,7 +4,7 @@
 import fs = require('node:fs');
 import tty = require('node:tty');
 import type { Context } from '../context';
-import { exitCodeOf, ManagerError, UsageError } from '../errors';
+import { exitCodeOf, ManagerError, NotFoundError, UsageError } from '../errors';
 import type { RemoveOptions } from '../images/remove';
 import { type ManagerCommand, type OptionSpec, str } from './command';
 import { operandsWithOptions } from './operands';
@@ -14,13 +14,32 @@ import { operandsWithOptions } from './operands';
  * (the container store) and removing unpacked layers no image needs (the layer store's
  * removeUnusedLayers). Wired in where those stores are.
  */
-async function removeHooks(_ctx: Context): Promise<Pick<RemoveOptions, 'inUse' | 'cleanupLayers'>> {
-  return {};
+/** rmi and prune keep what containers use: their images (unless -f) and their overlay layers. */
+async function removeHooks(ctx: Context): Promise<Pick<RemoveOptions, 'inUse' | 'cleanupLayers'>> {
+  const { imageUser, layersInUse } = await import('../run/usage');
+  const { removeUnusedLayers } = await import('../images/layers/store');
+  return {
+    inUse: imageUser(ctx.paths),
+    cleanupLayers: (keep) => removeUnusedLayers(ctx.paths, new Set([...keep, ...layersInUse(ctx.paths)])),
+  };
 }
 
 async function openStore(ctx: Context) {
   const { ImageStore } = await import('../images/store');
   return new ImageStore(ctx.paths);
+}
+
+/** The container's inspect document, or undefined when no container has that name or id. */
+async function inspectContainerView(ctx: Context, ref: string): Promise<unknown> {
+  const { inspectContainer } = await import('../containers/lifecycle');
+  const { inspectView } = await import('../containers/inspect');
+  const { lifecycleOptions } = await import('../run/hooks');
+  try {
+    return inspectView(await inspectContainer(ctx, ref, lifecycleOptions(ctx)));
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }
 
 const FORMAT: OptionSpec = { name: 'format', type: 'string', describe: 'table (default), json (one object per line), or a template: {{.Repository}}:{{.Tag}}, {{json .}}' };
@@ -106,22 +125,27 @@ const TAG: ManagerCommand = {
 
 const INSPECT: ManagerCommand = {
   name: 'inspect',
-  describe: 'show images as JSON documents',
+  describe: 'show containers or images as JSON documents',
   positionals: [{ name: 'names', required: true, variadic: true, describe: 'image names or ids' }],
   options: [
     { name: 'format', alias: 'f', type: 'string', describe: 'a template for each document: {{.Id}}, {{json .Config}}' },
-    { name: 'type', type: 'string', choices: ['image'], describe: 'only this kind of object' },
+    { name: 'type', type: 'string', choices: ['container', 'image'], describe: 'only this kind of object' },
   ],
   async run(args, ctx) {
     const names = operandsWithOptions(args, 'names', 'inspect', INSPECT.options);
-    if (names.length === 0) throw new UsageError('inspect: give at least one image');
+    if (names.length === 0) throw new UsageError('inspect: give at least one container or image');
     const { inspectImages } = await import('../images/inspect');
     const store = await openStore(ctx);
     const docs: unknown[] = [];
     const errors: Error[] = [];
+    const type = str(args.values, 'type');
     for (const name of names) {
       try {
-        docs.push(...inspectImages(store, [name]));
+        // docker inspect: a container of that name or id first, then an image
+        const container = type === 'image' ? undefined : await inspectContainerView(ctx, name);
+        if (container !== undefined) docs.push(container);
+        else if (type === 'container') throw new NotFoundError('container', name);
+        else docs.push(...inspectImages(store, [name]));
       } catch (err) {
         if (!(err instanceof ManagerError)) throw err;
         errors.push(err);

@@ -1,6 +1,7 @@
-// Which container uses a volume: filled in when the container store exists.
+// Which container uses a volume (volume rm refuses then).
 import type { ManagerPaths } from '../paths';
+import { volumeUser } from '../run/usage';
 
-export function volumeUsers(_paths: ManagerPaths): (volume: string) => string | undefined {
-  return () => undefined;
+export function volumeUsers(paths: ManagerPaths): (volume: string) => string | undefined {
+  return volumeUser(paths);
 }

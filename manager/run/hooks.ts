@@ -1,0 +1,72 @@
+// How the rootfs and the network join a container's lifecycle (manager/containers): before each
+// start the overlay is mounted and the network attached (the /etc files get the address); after
+// each stop, and before removal, both are undone. Every step is idempotent: a clean-up
+// interrupted by a crash is simply run again.
+import path = require('node:path');
+import type { Context } from '../context';
+import type { ContainerRecord, LifecycleHooks, LifecycleOptions } from '../containers/types';
+import { mountRootfs, unmountRootfs } from '../images/rootfs';
+import { writeEtcFiles } from '../network/etc-files';
+import { createNetns, netnsPath, removeNetns } from '../network/netns';
+import { attachNetwork, detachNetwork } from '../network/network';
+import { formatPortMapping } from '../network/ports';
+import { readPlan } from './plan';
+
+/** The /etc files of a container (bind-mounted by its config.json). */
+export function etcDir(containerDir: string): string {
+  return path.join(containerDir, 'etc');
+}
+
+async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Promise<{ network?: Record<string, unknown> } | void> {
+  const dir = record.bundle;
+  const plan = readPlan(dir);
+  if (!plan) return;
+  await mountRootfs(plan.lowerDirs, dir);
+  if (plan.network !== 'bridge') {
+    if (plan.network === 'none') writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name });
+    return { network: { mode: plan.network } };
+  }
+  const netns = createNetns(ctx.paths, record.id);
+  try {
+    const attached = await attachNetwork(ctx.paths, { containerId: record.id, name: record.name, netnsPath: netns, ports: plan.publish });
+    writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name, ip: attached.ip });
+    return {
+      network: {
+        mode: 'bridge',
+        network: attached.network,
+        bridge: attached.bridge,
+        IPAddress: attached.ip,
+        IPPrefixLen: attached.prefixLength,
+        Gateway: attached.gateway,
+        MacAddress: attached.mac,
+        ports: attached.ports.map(formatPortMapping),
+        publish: attached.ports,
+      },
+    };
+  } catch (err) {
+    await detachNetwork(ctx.paths, record.id, netns).catch(() => undefined);
+    removeNetns(netns);
+    throw err;
+  }
+}
+
+async function release(record: Readonly<ContainerRecord>, ctx: Context): Promise<void> {
+  const plan = readPlan(record.bundle);
+  if (plan?.network === 'bridge') {
+    const netns = netnsPath(ctx.paths, record.id);
+    await detachNetwork(ctx.paths, record.id, netns);
+    removeNetns(netns);
+  }
+  await unmountRootfs(record.bundle);
+}
+
+export const CONTAINER_HOOKS: LifecycleHooks = { beforeStart, afterStop: release, beforeRemove: release };
+
+/** The lifecycle options every manager command uses: our hooks, and conmon's exit command. */
+export function lifecycleOptions(ctx: Context): LifecycleOptions {
+  const self = process.env.MYDOCKER_SELF ?? path.join(__dirname, 'mydocker');
+  return {
+    hooks: CONTAINER_HOOKS,
+    exitCommand: [self, '--root', ctx.paths.root, '--run-root', ctx.paths.runRoot, '--runtime', ctx.runtime, 'container', 'cleanup'],
+  };
+}
