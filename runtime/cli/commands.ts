@@ -1,6 +1,6 @@
 // The runtime's command line, declared once: the fast parser (parse.ts) and the yargs help
 // (help.ts) are both built from this table.
-import { DEFAULT_ROOT } from '../state/store';
+import { DEFAULT_ROOT } from '../state/root';
 
 export interface OptionSpec {
   name: string;

@@ -7,7 +7,7 @@ import { NotFoundError, RuntimeError } from '../errors';
 import type { CgroupPaths } from '../cgroups/manager';
 import type { Hooks, State } from '../spec/types';
 
-export const DEFAULT_ROOT = '/run/mydocker-runtime';
+export { DEFAULT_ROOT } from './root';
 
 /** What state.json holds: the OCI state plus what later operations need. */
 export interface StoredState extends Omit<State, 'status'> {
