@@ -2,6 +2,8 @@
 // manager's --root for the runtime's state and a clean environment (no NODE_EXTRA_CA_CERTS:
 // the runtime is a Node program too, and parsing that bundle costs ~30 ms per call).
 import { execFile, type ExecFileException } from 'node:child_process';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ManagerError } from '../errors';
 import type { Context } from '../context';
 
@@ -63,6 +65,9 @@ export function check(result: RuntimeResult, what: string): RuntimeResult {
 
 /** `delete --force`: succeeds when the container is already gone (runc and ours). */
 export async function forceDelete(ctx: Context, id: string): Promise<void> {
+  // Nothing to delete once the runtime's state is gone (a foreground `run` deletes it itself):
+  // a runtime call costs a Node start.
+  if (!fs.existsSync(path.join(ctx.paths.runtimeRoot, id))) return;
   check(await callRuntime(ctx, ['delete', '--force', id]), `removing the runtime's container ${id.slice(0, 12)}`);
 }
 

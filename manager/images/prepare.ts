@@ -1,10 +1,9 @@
 // From a reference to what a container needs: the image (local, the built-in busybox, or
 // pulled) and its layers unpacked in the layer store (the overlay lower dirs).
-import { ManagerError } from '../errors';
+import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
-import { BUILTIN_BUSYBOX, ensureBuiltinBusybox } from './builtin';
 import { ensureLayers } from './layers/store';
-import { type EnsureOptions, ensureImage } from './pull';
+import type { EnsureOptions } from './pull';
 import { canonicalName, parseReference } from './reference';
 import { type ImageRecord, ImageStore } from './store';
 
@@ -13,19 +12,22 @@ import { type ImageRecord, ImageStore } from './store';
  * the host's busybox-static, with no network, unless --pull always asks for the registry's.
  */
 export async function imageForContainer(paths: ManagerPaths, reference: string, opts: EnsureOptions = {}): Promise<ImageRecord> {
-  if (opts.pull !== 'always' && isBuiltinName(reference)) {
+  // The builder (tar, gzip) and the registry client (http, tls) load only when needed.
+  if (opts.pull !== 'always') {
     try {
       return new ImageStore(paths).resolve(reference);
-    } catch {
-      return ensureBuiltinBusybox(paths);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
     }
+    if (isBuiltinName(reference)) return (await import('./builtin')).ensureBuiltinBusybox(paths);
   }
-  return ensureImage(paths, reference, opts);
+  return (await import('./pull')).ensureImage(paths, reference, opts);
 }
 
+/** busybox, busybox:latest, docker.io/library/busybox:latest (builtin.ts BUILTIN_BUSYBOX) */
 function isBuiltinName(reference: string): boolean {
   try {
-    return canonicalName(parseReference(reference)) === BUILTIN_BUSYBOX;
+    return canonicalName(parseReference(reference)) === 'docker.io/library/busybox:latest';
   } catch {
     return false;
   }

@@ -131,9 +131,10 @@ async function containerSpec(
       cgroupsPath: `/mydocker/${container.id}`,
     });
     writePlan(container.dir, { lowerDirs, network: flags.network, publish, hostname: hostname ?? '' });
+    // left mounted: the start hook (usually right after) finds it so; rm and stop release it
     return spec;
-  } finally {
-    // mounted again by the start hook: a created container holds no mount
+  } catch (err) {
     await unmountRootfs(container.dir);
+    throw err;
   }
 }
