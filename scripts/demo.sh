@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# The main job, from a fresh machine: install, build, make a busybox bundle from Debian's
-# busybox-static (no network needed beyond the package registries), and run a container in it
-# with mydocker-runtime. Run as root.
+# The main job, from a fresh machine: install the Debian and npm packages, build, and run a
+# container with mydocker from the built-in busybox image (made from Debian's busybox-static:
+# no registry or network access needed), on the mydocker0 bridge, then clean up. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${SKIP_INSTALL:-}" = 1 ] || scripts/install-deps.sh
 npm run build
-bundle=$(mktemp -d /tmp/mydocker-demo-bundle.XXXXXX)
-trap 'rm -rf "$bundle"' EXIT
-node scripts/busybox-bundle.mjs "$bundle" -- sh -c 'echo "hello from a mydocker container"; echo "hostname: $(hostname)"; echo "processes:"; ps'
-dist/mydocker-runtime run --bundle "$bundle" "demo-$$"
+dist/mydocker run --rm --name mydocker-demo busybox sh -c \
+  'echo "hello from a mydocker container"; echo "hostname: $(hostname)"; echo "address: $(ip -4 -o addr show eth0 | awk "{print \$4}")"; echo "processes:"; ps'
