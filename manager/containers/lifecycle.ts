@@ -208,7 +208,7 @@ export async function finalizeLocked(ctx: Context, store: ContainerStore, record
     oomKilled,
     ...(exit.error ? { error: exit.error } : {}),
   };
-  delete record.monitor;
+  // record.monitor stays: the last monitor, which `rm` waits for (conmon runs its exit command).
   store.write(record);
   await runStopHooks(ctx, store, record, lc);
   if (record.autoRemove) await removeLocked(ctx, store, record, lc);
@@ -295,7 +295,6 @@ export async function failStart(ctx: Context, store: ContainerStore, record: Con
   } catch {
     /* reported by the original error; reconcile retries */
   }
-  delete record.monitor;
   const exitCode = err instanceof ManagerError && err.exitCode !== 125 ? err.exitCode : 125;
   record.state = {
     ...record.state,
@@ -466,11 +465,19 @@ export interface RemoveOptions extends LifecycleOptions {
   force?: boolean;
 }
 
-/** docker rm: a running container only with force. */
+/** Waits (a little) for a conmon to finish: after the container's end it runs the exit command. */
+async function awaitMonitorEnd(monitor: ContainerRecord['monitor'], timeoutMs = 10_000): Promise<void> {
+  if (!monitor || monitor.kind !== 'conmon') return;
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(monitor.pid, monitor.startTime) && Date.now() < deadline) await sleep(20);
+}
+
+/** docker rm: a running container only with force. Returns once its monitor has finished too. */
 export async function removeContainer(ctx: Context, ref: string, options: RemoveOptions = {}): Promise<void> {
   const store = storeOf(ctx);
   const id = store.resolve(ref);
   let record = await store.locked(id, async () => reconcileLocked(ctx, store, store.read(id), options));
+  const monitor = record.monitor;
   if (isActive(record)) {
     if (!options.force) {
       throw new ConflictError(`You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
@@ -487,6 +494,7 @@ export async function removeContainer(ctx: Context, ref: string, options: Remove
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err; // removed meanwhile (--rm)
   }
+  await awaitMonitorEnd(monitor);
 }
 
 /**

@@ -122,8 +122,9 @@ export class ContainerStore {
    */
   resolve(ref: string): string {
     if (FULL_ID.test(ref) && this.exists(ref)) return ref;
-    if (ref && !ref.includes('/') && ref !== '.' && ref !== '..') {
-      const owner = readOwner(path.join(this.namesDir, ref.replace(/^\//, '')));
+    const name = ref.replace(/^\//, '');
+    if (name && !name.includes('/') && name !== '.' && name !== '..') {
+      const owner = readOwner(path.join(this.namesDir, name));
       if (owner !== undefined && this.exists(owner)) return owner;
     }
     if (/^[0-9a-f]+$/.test(ref)) {
