@@ -218,6 +218,25 @@ describe('exec, top, stats', () => {
     await rmAndCheck(c.id);
   });
 
+  test('exec -i gets our stdin; exec -d returns at once and the process runs on', async () => {
+    const c = await runDetached(['sh', '-c', 'echo ready; exec sleep 1000']);
+    await until(async () => (await logsOf(c.id)).stdout.includes('ready'), 'ready');
+    const r = spawnSync(process.execPath, [DRIVER, world.root, world.runRoot, RUNTIME, 'exec', c.id, '--interactive', '--', 'sh', '-c', 'read line; echo "got $line"'], {
+      input: 'hello\n',
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'got hello\n');
+    // without -i the process reads /dev/null
+    const closed = driver(['exec', c.id, '--', 'sh', '-c', 'read line || echo eof']);
+    assert.equal(closed.stdout, 'eof\n');
+    const detached = driver(['exec', c.id, '--detach', '--', 'sh', '-c', 'sleep 0.3; echo bg > /tmp/bg']);
+    assert.equal(detached.status, 0, detached.stderr);
+    assert.equal(detached.stdout, '');
+    await until(() => driver(['exec', c.id, '--', 'cat', '/tmp/bg']).stdout === 'bg\n', 'the detached process');
+    await rmAndCheck(c.id);
+  });
+
   test('exec into a stopped container: one-line error, non-zero exit, nothing left', async () => {
     const c = await runDetached(['true']);
     await lifecycle.waitContainer(world.ctx, c.id, world.lc);
@@ -292,6 +311,15 @@ describe('names, bad input, removal', () => {
     for (const id of ids) assert.deepEqual(world.leftoversOf(id), []);
     for (const c of listed) assert.equal(fs.existsSync(path.join(world.root, 'container-names', c.name)), false);
   });
+});
+
+test('concurrent rm -f of one container from three processes: one removes it, nothing is left or damaged', async () => {
+  const c = await runDetached(['sleep', '1000']);
+  const runs = await Promise.all([0, 1, 2].map(() => startDriver(['rm', c.id, '--force'])).map(async (r) => ({ ...(await r.done), ...r })));
+  for (const r of runs) assert.ok(r.status === 0 || /No such container/.test(r.stderr), r.stderr);
+  assert.ok(runs.some((r) => r.status === 0));
+  assert.deepEqual(world.leftoversOf(c.id), []);
+  assert.equal(fs.existsSync(path.join(world.root, 'container-names', c.name)), false);
 });
 
 describe('crashes: the next command reconciles', () => {
@@ -383,6 +411,19 @@ describe('foreground run', () => {
     assert.equal(record.state.status, 'exited');
     assert.equal(record.state.exitCode, 137);
     await rmAndCheck(record.id);
+  });
+
+  test('-t -i: our terminal in raw mode drives the container, its size and resizes follow, the status comes back', async () => {
+    const file = world.specFile(['sh', '-c', 'echo READY; exec sh'], (s) => {
+      s.process.terminal = true;
+    });
+    const session = path.join(path.dirname(DRIVER), '..', 'fixtures', 'pty-session.py');
+    const r = spawnSync('python3', [session, process.execPath, DRIVER, world.root, world.runRoot, RUNTIME, 'run', file, '--tty', '--interactive', '--rm'], { encoding: 'utf8', timeout: 90000 });
+    assert.equal(r.status, 0, r.stderr);
+    const { status, out } = JSON.parse(r.stdout);
+    assert.match(out, /33 101/);
+    assert.match(out, /40 120/);
+    assert.equal(status, 5, out);
   });
 
   test('a foreground mydocker killed with SIGKILL: the next ps finds the container and reaps it', async () => {

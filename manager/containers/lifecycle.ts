@@ -141,6 +141,14 @@ function runtimeStateExists(ctx: Context, id: string): boolean {
   return fs.existsSync(path.join(ctx.paths.runtimeRoot, id));
 }
 
+/**
+ * Deletes the runtime's container (state, cgroup, processes) if it has one: runc and
+ * mydocker-runtime both keep <root>/<id>, and a call saved is a Node start-up saved.
+ */
+async function deleteFromRuntime(ctx: Context, id: string): Promise<void> {
+  if (runtimeStateExists(ctx, id)) await forceDelete(ctx, id);
+}
+
 /** The container's host pid (a foreground run learns it from the runtime's pid file). */
 export function containerPid(record: ContainerRecord): number {
   return record.state.pid > 0 ? record.state.pid : (readPidFile(record.state.pidFile) ?? 0);
@@ -198,7 +206,7 @@ export async function finalizeLocked(ctx: Context, store: ContainerStore, record
       /* no cgroup: nothing to learn */
     }
   }
-  await forceDelete(ctx, record.id);
+  await deleteFromRuntime(ctx, record.id);
   record.state = {
     status: 'exited',
     pid: 0,
@@ -247,7 +255,7 @@ export async function reconcileLocked(ctx: Context, store: ContainerStore, recor
     if (!exit) return record;
     return finalizeLocked(ctx, store, record, lc, exit);
   }
-  if (runtimeStateExists(ctx, record.id)) await forceDelete(ctx, record.id);
+  await deleteFromRuntime(ctx, record.id);
   await runStopHooks(ctx, store, record, lc);
   return record;
 }
@@ -279,7 +287,7 @@ export async function cleanupContainer(ctx: Context, id: string, lc: LifecycleOp
  * marked as having pending stop hooks; on failure the hooks are undone.
  */
 export async function beginStart(ctx: Context, store: ContainerStore, record: ContainerRecord, lc: LifecycleOptions): Promise<void> {
-  if (runtimeStateExists(ctx, record.id)) await forceDelete(ctx, record.id);
+  await deleteFromRuntime(ctx, record.id);
   for (const file of MONITOR_FILES) fs.rmSync(path.join(record.bundle, file), { force: true });
   delete record.state.error;
   record.stopHooksPending = true;
@@ -291,7 +299,7 @@ export async function beginStart(ctx: Context, store: ContainerStore, record: Co
 /** Undoes a failed start (lock held): the runtime's container, the hooks; the error is recorded. */
 export async function failStart(ctx: Context, store: ContainerStore, record: ContainerRecord, lc: LifecycleOptions, err: unknown): Promise<void> {
   try {
-    await forceDelete(ctx, record.id);
+    await deleteFromRuntime(ctx, record.id);
   } catch {
     /* reported by the original error; reconcile retries */
   }
@@ -449,7 +457,7 @@ export async function restartContainer(ctx: Context, ref: string, options: StopO
 async function removeLocked(ctx: Context, store: ContainerStore, record: ContainerRecord, lc: LifecycleOptions): Promise<void> {
   record.state.status = 'removing';
   store.write(record);
-  await forceDelete(ctx, record.id);
+  await deleteFromRuntime(ctx, record.id);
   await runStopHooks(ctx, store, record, lc);
   try {
     await lc.hooks?.beforeRemove?.(record, ctx);
