@@ -234,6 +234,13 @@ describe('exec, top, stats', () => {
     assert.equal(detached.status, 0, detached.stderr);
     assert.equal(detached.stdout, '');
     await until(() => driver(['exec', c.id, '--', 'cat', '/tmp/bg']).stdout === 'bg\n', 'the detached process');
+    // SIGTERM to mydocker exec reaches the process
+    const run = startDriver(['exec', c.id, '--', 'sh', '-c', 'trap "echo term; exit 9" TERM; echo ready; while true; do sleep 0.1; done']);
+    await until(() => run.stdout.includes('ready'), 'the exec to be ready');
+    run.child.kill('SIGTERM');
+    assert.equal((await run.done).status, 9, run.stderr);
+    assert.equal(run.stdout, 'ready\nterm\n');
+    assert.deepEqual(fs.readdirSync(c.bundle).filter((f) => f.startsWith('exec-')), []);
     await rmAndCheck(c.id);
   });
 
