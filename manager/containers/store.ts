@@ -7,11 +7,18 @@ import path = require('node:path');
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
+import type { Context } from '../context';
 import { FULL_ID, shortId } from './ids';
 import { withDirLock, withDirLockSync } from './lock';
 import type { ContainerRecord } from './types';
 
 const METADATA = 'container.json';
+
+/** The current time as the metadata keeps it (RFC 3339, UTC). */
+export function now(): string {
+  return new Date().toISOString();
+}
+
 
 export class ContainerStore {
   readonly dir: string;
@@ -183,4 +190,8 @@ function readOwner(entry: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export function storeOf(ctx: Context): ContainerStore {
+  return new ContainerStore(ctx.paths);
 }
