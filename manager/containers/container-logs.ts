@@ -2,7 +2,8 @@
 // -f until the container stops.
 import type { Context } from '../context';
 import { NotFoundError } from '../errors';
-import { containerAlive, storeOf } from './lifecycle';
+import { containerAlive } from './reconcile';
+import { storeOf } from './store';
 import { readLog, type Stream } from './logs';
 import { readExitFile } from './monitor';
 import type { ContainerRecord } from './types';

@@ -7,7 +7,7 @@ import os = require('node:os');
 import path = require('node:path');
 import type { Context } from '../context';
 import { ManagerError, UsageError } from '../errors';
-import { lastRuntimeError } from './foreground';
+import { lastRuntimeError, relaySignals } from './foreground';
 import { runningContainer } from './lifecycle';
 import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
 import type { LifecycleOptions } from './types';
@@ -98,6 +98,7 @@ export async function execInContainer(ctx: Context, ref: string, options: ExecOp
     if (started && !options.tty) process.stderr.write(chunk);
     else held += chunk.toString('utf8');
   });
+  const unrelay = options.detach ? () => undefined : relaySignals(child);
   try {
     const code = await new Promise<number>((resolve, reject) => {
       child.on('error', (err) => reject(new ManagerError(`cannot run the OCI runtime ${ctx.runtime}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
@@ -110,6 +111,7 @@ export async function execInContainer(ctx: Context, ref: string, options: ExecOp
     if (held) process.stderr.write(held.endsWith('\n') ? held : `${held}\n`);
     return code;
   } finally {
+    unrelay();
     fs.rmSync(pidFile, { force: true });
     fs.rmSync(runtimeLog, { force: true });
   }

@@ -2,14 +2,18 @@
 // process: create, start, wait and delete), relays the container's output to its own and into
 // the container's log (without a terminal; with one the runtime proxies the pty to our
 // terminal itself: raw mode, window size), forwards signals, and records the exit status.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
 import tty = require('node:tty');
 import type { Context } from '../context';
 import { ConflictError, ManagerError, NotFoundError } from '../errors';
-import { beginStart, checkStartable, createContainer, type CreateOptions, failStart, finalizeLocked, now, reconcileLocked, removeContainer, startContainer, storeOf } from './lifecycle';
+import { createContainer, type CreateOptions } from './create';
+import { removeContainer } from './lifecycle';
+import { finalizeLocked, reconcileLocked } from './reconcile';
+import { beginStart, checkStartable, failStart, startContainer } from './start';
+import { now, storeOf } from './store';
 import { LogWriter } from './logs';
 import { ownStartTime } from './procs';
 import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
@@ -44,6 +48,21 @@ export function forwardedSignals(stdinIsTerminal: boolean): NodeJS.Signals[] {
   return stdinIsTerminal ? ['SIGTERM', 'SIGUSR1', 'SIGUSR2'] : ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 }
 const SHIELDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+
+/**
+ * While a runtime child runs in the foreground, the signals mydocker gets go to it (the runtime
+ * passes them on to the container's process) instead of ending mydocker. Returns the undo.
+ */
+export function relaySignals(child: ChildProcess): () => void {
+  const forward = new Set(forwardedSignals(tty.isatty(0)));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (forward.has(signal) && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const signal of SHIELDED) process.on(signal, onSignal);
+  return () => {
+    for (const signal of SHIELDED) process.off(signal, onSignal);
+  };
+}
 
 /** Marks the container running with us as its monitor (lock held inside). */
 async function claim(ctx: Context, id: string, pidFile: string, runtimeLog: string, lc: LifecycleOptions): Promise<ContainerRecord> {
@@ -101,11 +120,7 @@ export async function runForeground(ctx: Context, ref: string, lc: LifecycleOpti
     process.stderr.write(chunk);
     log?.write('stderr', chunk);
   });
-  const forward = new Set(forwardedSignals(tty.isatty(0)));
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (forward.has(signal) && child.exitCode === null) child.kill(signal);
-  };
-  for (const signal of SHIELDED) process.on(signal, onSignal);
+  const unrelay = relaySignals(child);
   let code: number;
   try {
     code = await new Promise<number>((resolve, reject) => {
@@ -116,7 +131,7 @@ export async function runForeground(ctx: Context, ref: string, lc: LifecycleOpti
     await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
     throw err;
   } finally {
-    for (const signal of SHIELDED) process.off(signal, onSignal);
+    unrelay();
     log?.close();
   }
   if (!isStarted()) {

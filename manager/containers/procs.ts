@@ -1,6 +1,7 @@
 // Is a recorded process still the one we recorded? A pid plus its start time (clock ticks
 // after boot) names a process for good: a reused pid has another start time.
 import fs = require('node:fs');
+import { pidfdOpen, pidfdSendSignal, SyscallError } from '../../native/libc';
 import { readProcStat } from '../../runtime/state/status';
 
 /** The start time of a live (not zombie) process, or undefined. */
@@ -35,4 +36,29 @@ export function readPidFile(file: string | undefined): number | undefined {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Sends a signal to the process `pid` if it is still the one that started at `startTime`
+ * (checked after opening a pidfd, so the pid cannot be reused in between). True when sent,
+ * false when the process is gone, undefined when pidfds are not available.
+ */
+export function signalProcess(pid: number, startTime: number, signal: number): boolean | undefined {
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(pid);
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'ESRCH') return false;
+    return undefined;
+  }
+  try {
+    if (liveStartTime(pid) !== startTime) return false;
+    pidfdSendSignal(pidfd, signal);
+    return true;
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'ESRCH') return false;
+    throw err;
+  } finally {
+    fs.closeSync(pidfd);
+  }
 }

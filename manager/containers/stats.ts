@@ -46,26 +46,24 @@ export async function statsContainer(ctx: Context, ref: string, options: { sampl
   };
 }
 
-/** go-units BytesSize: binary units, 4 significant digits (memory). */
-export function bytesSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+/** n in the largest unit below `base`, with `digits` significant digits, as go-units prints it. */
+function scaled(n: number, base: number, units: readonly string[], digits: number): string {
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
+  while (n >= base && i < units.length - 1) {
+    n /= base;
     i++;
   }
-  return `${Number(n.toPrecision(4))}${units[i]}`;
+  return `${Number(n.toPrecision(digits))}${units[i]}`;
+}
+
+/** go-units BytesSize: binary units, 4 significant digits (memory). */
+export function bytesSize(n: number): string {
+  return scaled(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 4);
 }
 
 /** go-units HumanSizeWithPrecision(n, 3): decimal units (network and block I/O). */
 export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
+  return scaled(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], 3);
 }
 
 export const STATS_HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];

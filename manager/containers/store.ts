@@ -7,11 +7,18 @@ import path = require('node:path');
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
+import type { Context } from '../context';
 import { FULL_ID, shortId } from './ids';
 import { withDirLock, withDirLockSync } from './lock';
 import type { ContainerRecord } from './types';
 
 const METADATA = 'container.json';
+
+/** The current time as the metadata keeps it (RFC 3339, UTC). */
+export function now(): string {
+  return new Date().toISOString();
+}
+
 
 export class ContainerStore {
   readonly dir: string;
@@ -122,8 +129,9 @@ export class ContainerStore {
    */
   resolve(ref: string): string {
     if (FULL_ID.test(ref) && this.exists(ref)) return ref;
-    if (ref && !ref.includes('/') && ref !== '.' && ref !== '..') {
-      const owner = readOwner(path.join(this.namesDir, ref.replace(/^\//, '')));
+    const name = ref.replace(/^\//, '');
+    if (name && !name.includes('/') && name !== '.' && name !== '..') {
+      const owner = readOwner(path.join(this.namesDir, name));
       if (owner !== undefined && this.exists(owner)) return owner;
     }
     if (/^[0-9a-f]+$/.test(ref)) {
@@ -182,4 +190,8 @@ function readOwner(entry: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export function storeOf(ctx: Context): ContainerStore {
+  return new ContainerStore(ctx.paths);
 }
