@@ -293,7 +293,7 @@ const PRUNE: ManagerCommand = {
   },
 };
 
-/** `image SUBCOMMAND ...`: the same commands under docker's management-command names. */
+/** docker's management-command names: `image ls` is the command named "image ls" (see cli/main.ts). */
 const IMAGE_SUBCOMMANDS: ManagerCommand[] = [
   { ...IMAGES, name: 'ls', aliases: ['list'] },
   { ...RMI, name: 'rm', aliases: ['remove'] },
@@ -304,32 +304,6 @@ const IMAGE_SUBCOMMANDS: ManagerCommand[] = [
   LOAD,
   HISTORY,
   PRUNE,
-];
+].map((c) => ({ ...c, name: `image ${c.name}`, ...(c.aliases ? { aliases: c.aliases.map((a) => `image ${a}`) } : {}) }));
 
-const IMAGE: ManagerCommand = {
-  name: 'image',
-  describe: 'manage images: image ls|rm|tag|inspect|import|save|load|history|prune',
-  positionals: [{ name: 'subcommand', required: true, variadic: true, describe: 'the subcommand and its arguments' }],
-  options: [],
-  async run(args, ctx) {
-    const rest = args.lists.subcommand ?? [];
-    const global = rest.find((a) => ['--root', '--run-root', '--runtime', '--debug', '-D'].includes(a.split('=')[0]!));
-    if (global) throw new UsageError(`image: the global option ${global.split('=')[0]} goes before the command: mydocker ${global.split('=')[0]} ... image ${rest[0]}`);
-    const { parseCommandLine } = await import('../../runtime/cli/parse');
-    const table = { globals: [], commands: IMAGE_SUBCOMMANDS };
-    let parsed: ReturnType<typeof parseCommandLine>;
-    try {
-      parsed = parseCommandLine(rest, table);
-    } catch (err) {
-      throw new UsageError(`image: ${(err as Error).message}`);
-    }
-    if (!parsed) {
-      const { showHelp } = await import('../../runtime/cli/help');
-      showHelp(rest, table, { scriptName: 'mydocker image', usage: '$0 <command> [options]\n\nManage images.' });
-      return 0;
-    }
-    return (parsed.command as ManagerCommand).run({ values: parsed.values, lists: parsed.lists }, ctx);
-  },
-};
-
-export const IMAGES_COMMANDS: ManagerCommand[] = [IMAGES, RMI, TAG, INSPECT, IMPORT, SAVE, LOAD, HISTORY, IMAGE];
+export const IMAGES_COMMANDS: ManagerCommand[] = [IMAGES, RMI, TAG, INSPECT, IMPORT, SAVE, LOAD, HISTORY, ...IMAGE_SUBCOMMANDS];
