@@ -210,6 +210,25 @@ export function traceOnce({ cmd, args, env }, timeoutMs = 120000) {
 
 const med = (xs) => Math.round(summarize(xs).median * 10) / 10;
 
+const START_CATEGORY = 'manager start (Node, CLI, image + layers, record)';
+const OWN_CATEGORY = 'manager between calls (spec, mounts, spawns, exit)';
+
+/** Segment medians summed by what they are: the manager's start, its other own work, each kind of call it makes. */
+function categorize(segments) {
+  const sums = new Map();
+  for (const s of segments) {
+    let category;
+    if (!s.own) category = s.label.replace(/ \(#\d+\)$/, '');
+    else if (s.label.startsWith('exec mydocker ->') || s.label.startsWith('exec node ->')) category = START_CATEGORY;
+    else category = OWN_CATEGORY;
+    const c = sums.get(category) ?? { category, ms: 0, calls: 0 };
+    c.ms += s.ms;
+    if (!s.own) c.calls++;
+    sums.set(category, c);
+  }
+  return [...sums.values()].map((c) => ({ ...c, ms: Math.round(c.ms * 10) / 10 })).sort((a, b) => b.ms - a.ms);
+}
+
 /** The spans of a trace keyed by name, a repeated name numbered (#2, #3 ...). */
 function spansByName(t) {
   const n = new Map();
@@ -260,18 +279,24 @@ export async function profileRuns({ command, runs, idPrefix, removeLeft, checkpo
     }
     return [...by.entries()].map(([key, v]) => ({ label: key, ...v, ms: med(v.values), runs: v.values.length, values: undefined }));
   };
+  const segments = collect((t) => t.segments.map((s) => ({ key: s.label, value: s.ms, meta: { own: s.own } })));
   return {
     runs: traces.length,
     errors,
+    categories: categorize(segments),
     wallMs: med(traces.map((t) => t.wallMs)),
     totalMs: med(traces.map((t) => t.totalMs)),
-    segments: collect((t) => t.segments.map((s) => ({ key: s.label, value: s.ms, meta: { own: s.own } }))),
+    segments,
     spans: collect(spansByName).map((s) => ({ ...s, marks: markMedians(traces, s.label) })),
   };
 }
 
 export function printProfile(p, title) {
   console.log(`\n== where the time goes: ${title} under strace (${p.runs} runs, medians; traced total ${p.totalMs.toFixed(1)} ms, wall ${p.wallMs.toFixed(1)} ms)`);
+  const total = p.categories.reduce((a, c) => a + c.ms, 0);
+  console.log('   by kind (sums of the segment medians below)');
+  const w0 = Math.max(...p.categories.map((c) => c.category.length));
+  for (const c of p.categories) console.log(`   ${c.category.padEnd(w0)}  ${c.ms.toFixed(1).padStart(7)} ms  ${((100 * c.ms) / total).toFixed(0).padStart(3)}%${c.calls > 1 ? `  (${c.calls} calls)` : ''}`);
   console.log('   timeline (segments between milestones; "->" segments are the manager\'s own Node work or waiting)');
   const w = Math.max(...p.segments.map((s) => s.label.length));
   for (const s of p.segments) console.log(`   ${s.label.padEnd(w)}  ${s.ms.toFixed(1).padStart(7)} ms`);

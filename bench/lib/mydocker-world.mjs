@@ -31,7 +31,7 @@ export function benchEnv(base = process.env) {
  *   bin: the mydocker executable; subnet: "10.a.b" (a free /24, e.g. from pickSubnet())
  */
 export function createMydockerWorld({ bin, subnet, tag = crypto.randomBytes(3).toString('hex'), timeoutMs = 60000 }) {
-  const dir = fs.mkdtempSync('/var/tmp/mydocker-bench-');
+  const dir = fs.mkdtempSync('/var/tmp/mydocker-bench-run-');
   const root = path.join(dir, 'root');
   const runRoot = path.join(dir, 'run');
   const settings = { name: 'mydocker', bridge: `mdb${tag}`.slice(0, 15), subnet: `${subnet}.0/24` };
