@@ -48,13 +48,16 @@ export const REGISTRY_COMMANDS: ManagerCommand[] = [
     async run({ values }, ctx) {
       const { pullImage } = await import('../images/pull');
       const platform = str(values, 'platform');
-      await pullImage(ctx.paths, str(values, 'image')!, {
+      const image = await pullImage(ctx.paths, str(values, 'image')!, {
         ...(platform !== undefined ? { platform } : {}),
         quiet: Boolean(values.quiet),
         insecure: Boolean(values['insecure-registry']),
         output: ctx.out,
         isTTY: process.stdout.isTTY === true,
       });
+      // Unpacked now, as docker and podman do: the first run of the image does not wait for it.
+      const { imageLowerDirs } = await import('../images/prepare');
+      await imageLowerDirs(ctx.paths, image);
       return 0;
     },
   },
