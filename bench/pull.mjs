@@ -1,42 +1,57 @@
 #!/usr/bin/env node
-// Benchmark: `mydocker pull` vs `skopeo copy docker://... oci:DIR:x` from a local registry
-// (download + verify into an OCI layout), for busybox and a debootstrap-sized image (one layer of
-// about 50 MB gzip, made by tarring host libraries: no network is needed).
+// Benchmark: pulling from a local registry, for busybox and a debootstrap-sized image (one layer of
+// about 50 MB gzip: see bench/lib/bench-images.mjs; no network is needed).
 //
-//   node bench/pull.mjs [--rounds N] [--size-mb N] [--json]
+//   node bench/pull.mjs [--rounds N] [--size-mb N] [--only pull|runnable] [--with-unpack] [--json]
 //
-// Each round pulls each image with both tools, alternating which goes first, each into a fresh
-// empty store (mydocker --root, skopeo oci: directory). Child processes get the environment
+// Sections:
+//   pull      download + verify into an OCI layout: mydocker's pullImage (in a Node process of its
+//             own, start-up included, bundled like the CLI: `mydocker pull` itself now also
+//             unpacks, so it is compared with skopeo in an extra line only) vs
+//             `skopeo copy docker://REF oci:DIR:x`. The "start-up floor" row is `mydocker pull` of a
+//             malformed reference: Node's start, the command table and the pull module's imports.
+//   runnable  pull-to-runnable: `mydocker pull REF` (download, verify and unpack the layers into the
+//             layer store) into a fresh empty root vs `podman pull REF` into fresh private podman
+//             storage (containers/storage keeps layers unpacked: overlay driver), see
+//             bench/lib/podman-pull-world.mjs.
+//   --with-unpack then runs bench/unpack.mjs (layer unpack vs GNU tar and umoci) with the same rounds.
+//
+// Each round runs each image with both tools of a section, alternating which goes first, each into
+// a fresh empty store; round 0 warms caches and is not counted. Child processes get the environment
 // without NODE_EXTRA_CA_CERTS (see FACTS.md). The registry is docker-registry on 127.0.0.1.
-// The "start-up floor" row is mydocker refusing a malformed reference: Node's start, the
-// command table and the pull module's imports, before any network: for busybox it is most of
-// the difference to skopeo (a Go binary).
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pushBusybox, startRegistry } from '../test/clients/lib/registry.mjs';
-import { pushBlob, pushManifest, sha256 } from '../test/lib/pull-helpers.mjs';
+import { startRegistry } from '../test/clients/lib/registry.mjs';
+import { guardContainersCache } from '../test/clients/lib/podman.mjs';
+import { unmountUnder } from '../test/clients/lib/host.mjs';
+import { pushBenchImages } from './lib/bench-images.mjs';
+import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
+const SECTIONS = ['pull', 'runnable'];
 
 function parseArgs(argv) {
-  const opts = { rounds: Number(process.env.ROUNDS || 7), sizeMb: 50, json: false };
+  const opts = { rounds: Number(process.env.ROUNDS || 7), sizeMb: 50, sections: SECTIONS, withUnpack: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     const value = () => inline ?? argv[++i];
     if (flag === '--rounds') opts.rounds = Number(value());
     else if (flag === '--size-mb') opts.sizeMb = Number(value());
+    else if (flag === '--only') opts.sections = [value()];
+    else if (flag === '--with-unpack') opts.withUnpack = true;
     else if (flag === '--json') opts.json = true;
     else if (flag === '-h' || flag === '--help') {
-      console.log('usage: node bench/pull.mjs [--rounds N] [--size-mb N] [--json]');
+      console.log('usage: node bench/pull.mjs [--rounds N] [--size-mb N] [--only pull|runnable] [--with-unpack] [--json]');
       process.exit(0);
     } else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`bad round count ${opts.rounds}`);
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`--rounds: bad round count ${opts.rounds}`);
+  if (!opts.sections.every((s) => SECTIONS.includes(s))) throw new Error(`--only: one of ${SECTIONS.join(', ')}, not ${opts.sections}`);
   return opts;
 }
 
@@ -44,107 +59,142 @@ const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k];
 
-/**
- * One gzip layer of about `sizeMb` MB compressed: host libraries (sorted, so the same layer
- * every time on one machine), tarred by GNU tar and gzipped by gzip -6 like a docker build layer.
- */
-function bigLayer(work, sizeMb) {
-  const list = path.join(work, 'files');
-  const files = execFileSync('find', ['/usr/lib/x86_64-linux-gnu', '/usr/lib', '-xdev', '-type', 'f', '-size', '-20M'], { encoding: 'utf8', maxBuffer: 256 << 20 })
-    .split('\n')
-    .filter(Boolean)
-    .sort();
-  // gzip takes shared libraries to about 40 %: collect about 2.5x the target
-  let total = 0;
-  const chosen = [];
-  for (const f of [...new Set(files)]) {
-    if (total > sizeMb * 2.5 * 1e6) break;
-    try {
-      total += fs.statSync(f).size;
-      chosen.push(f.slice(1));
-    } catch {
-      /* vanished */
-    }
-  }
-  fs.writeFileSync(list, chosen.join('\n'));
-  const out = path.join(work, 'layer.tar.gz');
-  execFileSync('sh', ['-c', `tar -C / -cf - -T "${list}" --sort=name --mtime=@0 --owner=0 --group=0 | gzip -6 -n > "${out}"`]);
-  const gz = fs.readFileSync(out);
-  const tar = execFileSync('sh', ['-c', `gzip -dc "${out}"`], { maxBuffer: 1 << 30 });
-  return { gz, diffId: sha256(tar), tarSize: tar.length, entries: chosen.length };
-}
-
-async function pushBig(registry, work, sizeMb) {
-  const layer = bigLayer(work, sizeMb);
-  const name = 'bench/big';
-  const layerDesc = await pushBlob(registry.host, name, layer.gz);
-  const config = { architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [layer.diffId] } };
-  const configDesc = await pushBlob(registry.host, name, Buffer.from(JSON.stringify(config)));
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configDesc },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layerDesc }],
-  };
-  await pushManifest(registry.host, name, 'latest', manifest, manifest.mediaType);
-  return { ref: `${registry.host}/${name}:latest`, gzSize: layer.gz.length, tarSize: layer.tarSize, entries: layer.entries };
-}
-
-function timed(cmd, args, expectStatus = 0) {
+function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
   const start = process.hrtime.bigint();
-  const res = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const res = spawnSync(cmd, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (res.status !== expectStatus) throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
   return ms;
 }
 
+/**
+ * The download-only program (pullImage, no unpack): the compiled modules bundled by esbuild into one
+ * minified file like dist/mydocker.bundle.js, so that its start-up is not that of loading dist/lib
+ * file by file (it lacks the launcher's V8 code cache: a few ms against mydocker).
+ * Usage: node BUNDLE ROOT RUN_ROOT REF; koffi (a native addon) is found through NODE_PATH.
+ */
+async function bundlePullOnly(work) {
+  const esbuild = await import('esbuild');
+  const entry = path.join(work, 'pull-only.cjs');
+  const lib = (m) => JSON.stringify(path.join(repo, 'dist/lib/manager', m));
+  fs.writeFileSync(
+    entry,
+    `const { managerPaths } = require(${lib('paths.js')});
+const { pullImage } = require(${lib('images/pull.js')});
+const [root, runRoot, ref] = process.argv.slice(2);
+pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).catch((e) => { console.error(e.message); process.exit(1); });
+`,
+  );
+  const outfile = path.join(work, 'pull-only.bundle.js');
+  await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minifySyntax: true, minifyWhitespace: true, external: ['koffi', 'pino', 'yargs', 'yargs/yargs'], logLevel: 'warning' });
+  return outfile;
+}
+
+const mydockerArgs = (dir, args) => ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), ...args];
+
 /** mydocker's fixed cost: start-up and argument parsing, measured as a pull of a malformed reference. */
-const startupFloor = (dir) => timed(MYDOCKER, ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), 'pull', 'Not-Valid'], 125);
+const startupFloor = (dir) => timed(MYDOCKER, mydockerArgs(dir, ['pull', 'Not-Valid']), 125);
 
-const tools = {
-  mydocker: (ref, dir) => timed(MYDOCKER, ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), 'pull', '-q', ref]),
-  skopeo: (ref, dir) => timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${path.join(dir, 'layout')}:x`]),
-};
+/** Per section: two tools, each `(ref, scratchDir) => ms` into a fresh store, and its cleanup. */
+function sectionTools(registry, pullOnly) {
+  const nodePath = { NODE_PATH: path.join(repo, 'node_modules') };
+  return {
+    pull: {
+      title: 'pull (download + verify into an OCI layout)',
+      mydocker: (ref, dir) => timed(process.execPath, [pullOnly, path.join(dir, 'lib'), path.join(dir, 'run'), ref], 0, nodePath),
+      skopeo: (ref, dir) => timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${path.join(dir, 'layout')}:x`]),
+    },
+    runnable: {
+      title: 'pull-to-runnable (download, verify, unpack into the layer store)',
+      mydocker: (ref, dir) => timed(MYDOCKER, mydockerArgs(dir, ['pull', '-q', ref])),
+      podman: async (ref) => {
+        const world = podmanPullWorld(registry);
+        try {
+          return world.pull(ref);
+        } finally {
+          const problems = await world.cleanup();
+          if (problems.length) console.error(`podman cleanup: ${problems.join('; ')}`);
+        }
+      },
+    },
+  };
+}
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const work = fs.mkdtempSync(path.join('/var/tmp', 'mydocker-bench-pull-'));
-  const registry = await startRegistry();
-  try {
-    const images = { busybox: { ref: await pushBusybox(registry, 'bench/busybox', 'latest') } };
-    Object.assign((images.big = {}), await pushBig(registry, work, opts.sizeMb));
-    const times = Object.fromEntries(Object.keys(images).map((i) => [i, { mydocker: [], skopeo: [] }]));
-    const floor = [];
-    for (let round = -1; round < opts.rounds; round++) {
-      if (round >= 0) floor.push(startupFloor(work));
-      for (const [image, { ref }] of Object.entries(images)) {
-        const order = round % 2 === 0 ? ['mydocker', 'skopeo'] : ['skopeo', 'mydocker'];
-        for (const tool of order) {
-          const dir = fs.mkdtempSync(path.join(work, `${tool}-`));
-          const ms = tools[tool](ref, dir);
+async function runSection(section, tools, images, rounds, work) {
+  const [ours, theirs] = Object.keys(tools).filter((k) => k !== 'title');
+  const times = Object.fromEntries(Object.keys(images).map((i) => [i, { [ours]: [], [theirs]: [] }]));
+  for (let round = -1; round < rounds; round++) {
+    for (const [image, { ref }] of Object.entries(images)) {
+      const order = round % 2 === 0 ? [ours, theirs] : [theirs, ours];
+      for (const tool of order) {
+        const dir = fs.mkdtempSync(path.join(work, `${section}-${tool}-`));
+        try {
+          const ms = await tools[tool](ref, dir);
           if (round >= 0) times[image][tool].push(ms); // round -1 warms caches
+        } finally {
+          unmountUnder(dir);
           fs.rmSync(dir, { recursive: true, force: true });
         }
       }
     }
-    const result = { rounds: opts.rounds, cpus: os.cpus().length, startupFloor: summarize(floor), images: {} };
-    for (const [image, info] of Object.entries(images)) {
-      const ours = summarize(times[image].mydocker);
-      const theirs = summarize(times[image].skopeo);
-      result.images[image] = { ...info, mydocker: ours, skopeo: theirs, ratio: ours.median / theirs.median };
+  }
+  const out = { title: tools.title, ours, theirs, images: {} };
+  for (const image of Object.keys(images)) {
+    const a = summarize(times[image][ours]);
+    const b = summarize(times[image][theirs]);
+    out.images[image] = { [ours]: a, [theirs]: b, ratio: a.median / b.median, bestRatio: a.min / b.min };
+  }
+  return out;
+}
+
+function printReport(result, images) {
+  console.log(`pull from a local registry, ${result.rounds} rounds (+1 warm-up), medians (ms); ${result.cpus} CPUs, load ${result.load}`);
+  for (const [image, info] of Object.entries(images)) {
+    const size = info.gzSize ? `: ${info.source}, ${(info.gzSize / 1e6).toFixed(1)} MB gzip, ${(info.tarSize / 1e6).toFixed(0)} MB tar, ${info.entries} entries` : '';
+    console.log(`  ${image}${size}`);
+  }
+  if (result.startupFloor) console.log(`  mydocker start-up floor (a malformed reference, nothing pulled): ${result.startupFloor.median.toFixed(0)}`);
+  for (const s of Object.values(result.sections)) {
+    console.log(`\n${s.title}`);
+    console.log(`  ${'image'.padEnd(8)} ${s.ours.padStart(9)} ${s.theirs.padStart(9)}  ratio (best-run ratio)  p90 ${s.ours} / ${s.theirs}`);
+    for (const [image, r] of Object.entries(s.images)) {
+      const a = r[s.ours];
+      const b = r[s.theirs];
+      console.log(`  ${image.padEnd(8)} ${a.median.toFixed(0).padStart(9)} ${b.median.toFixed(0).padStart(9)}  ${r.ratio.toFixed(2)} (${r.bestRatio.toFixed(2)})            ${a.p90.toFixed(0)} / ${b.p90.toFixed(0)}`);
     }
+  }
+  const { pull, runnable } = result.sections;
+  if (pull && runnable) {
+    const line = Object.keys(pull.images).map((i) => `${i} ${(runnable.images[i].mydocker.median / pull.images[i].skopeo.median).toFixed(2)}`);
+    console.log(`
+\`mydocker pull\` (with unpack) / skopeo copy (without): ${line.join(', ')}`);
+  }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const cache = guardContainersCache(); // skopeo and podman write /var/lib/containers/cache
+  const work = fs.mkdtempSync(path.join('/var/tmp', 'mydocker-bench-pull-'));
+  const registry = await startRegistry();
+  try {
+    const images = await pushBenchImages(registry, work, { sizeMb: opts.sizeMb });
+    const all = sectionTools(registry, opts.sections.includes('pull') ? await bundlePullOnly(work) : null);
+    const result = { rounds: opts.rounds, cpus: os.cpus().length, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), sections: {} };
+    if (opts.sections.includes('pull')) result.startupFloor = summarize(Array.from({ length: opts.rounds }, () => startupFloor(work)));
+    for (const section of opts.sections) result.sections[section] = await runSection(section, all[section], images, opts.rounds, work);
+    result.images = images;
     if (opts.json) console.log(JSON.stringify(result, null, 2));
-    else {
-      console.log(`pull from a local registry, ${opts.rounds} rounds, medians (ms):`);
-      console.log(`  mydocker start-up floor (a malformed reference, nothing pulled): ${result.startupFloor.median.toFixed(0)}`);
-      for (const [image, r] of Object.entries(result.images)) {
-        const size = r.gzSize ? ` (${(r.gzSize / 1e6).toFixed(1)} MB gzip, ${(r.tarSize / 1e6).toFixed(0)} MB tar, ${r.entries} files)` : '';
-        console.log(`  ${image}${size}: mydocker ${r.mydocker.median.toFixed(0)}  skopeo ${r.skopeo.median.toFixed(0)}  ratio ${r.ratio.toFixed(2)}  (mydocker p90 ${r.mydocker.p90.toFixed(0)}, skopeo p90 ${r.skopeo.p90.toFixed(0)})`);
-      }
-    }
+    else printReport(result, images);
   } finally {
     await registry.stop();
+    unmountUnder(work);
     fs.rmSync(work, { recursive: true, force: true });
+    cache.restore();
+  }
+  if (opts.withUnpack) {
+    console.log('');
+    const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'unpack.mjs'), '--rounds', String(opts.rounds), ...(opts.json ? ['--json'] : [])], { env: process.env, stdio: 'inherit' });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
   }
 }
 
