@@ -17,8 +17,8 @@
 //   --with-unpack then runs bench/unpack.mjs (layer unpack vs GNU tar and umoci) with the same rounds.
 //
 // Each round runs each image with both tools of a section, alternating which goes first, each into
-// a fresh empty store; round 0 warms caches and is not counted. Child processes get the environment
-// without NODE_EXTRA_CA_CERTS (see FACTS.md). The registry is docker-registry on 127.0.0.1.
+// a fresh empty store, after a `sync`; round 0 warms caches and is not counted. Child processes get
+// the environment without NODE_EXTRA_CA_CERTS (see FACTS.md). The registry is docker-registry on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -128,6 +128,8 @@ async function runSection(section, tools, images, rounds, work) {
       const order = round % 2 === 0 ? [ours, theirs] : [theirs, ours];
       for (const tool of order) {
         const dir = fs.mkdtempSync(path.join(work, `${section}-${tool}-`));
+        // the previous store's removal and writeback are not charged to the next tool
+        spawnSync('sync');
         try {
           const ms = await tools[tool](ref, dir);
           if (round >= 0) times[image][tool].push(ms); // round -1 warms caches
