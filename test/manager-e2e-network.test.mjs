@@ -51,7 +51,7 @@ test('an httpd container answers on 127.0.0.1:PORT; a second container fetches f
   await m.ok(['rm', '-f', name]);
   ids.length = 0;
   await assert.rejects(httpGet('127.0.0.1', port, '/', 1000), 'the port is still forwarded after rm -f');
-  assertNoTraces(m, [id], 'httpd after rm -f');
+  await assertNoTraces(m, [id], 'httpd after rm -f');
 });
 
 test('twenty parallel run -d: unique names and addresses, nothing left after rm -f', async (t) => {
@@ -78,7 +78,7 @@ test('twenty parallel run -d: unique names and addresses, nothing left after rm 
 
   const removed = await Promise.all(ids.map((id) => m.cli(['rm', '-f', id], { timeout: 120_000 })));
   for (const r of removed) assert.equal(r.status, 0, `rm -f: ${r.stderr}`);
-  assertNoTraces(m, ids, 'twenty containers after rm -f');
+  await assertNoTraces(m, ids, 'twenty containers after rm -f');
   const snap = m.snapshot();
   assert.deepEqual(snap.bridgePorts, [], 'veths left on the bridge');
   assert.deepEqual(snap.netns, [], 'namespaces left under the run root');

@@ -256,8 +256,14 @@ export function e2eManager(tag) {
   return { dir, paths, settings, subnetPrefix, env, seenIds, cli, ok, spawnCli, inspect, traces, snapshot, leases, cleanup };
 }
 
-/** Asserts that nothing of the containers is left. */
-export function assertNoTraces(m, ids, what) {
+/**
+ * Asserts that nothing of the containers is left. Their monitors (conmon, and the exit command
+ * it waits for) may outlive `rm -f` by a moment (see the lifecycle test of that): they get
+ * `graceMs` to end; everything else must be gone at once.
+ */
+export async function assertNoTraces(m, ids, what, graceMs = 10_000) {
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && [...ids].some((id) => processesMentioning(id).length > 0)) await sleep(100);
   const left = m.traces(ids);
   const nonEmpty = Object.fromEntries(Object.entries(left).filter(([, v]) => v.length > 0));
   assert.deepEqual(nonEmpty, {}, `${what}: traces left`);
