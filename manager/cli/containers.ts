@@ -74,6 +74,20 @@ async function request(args: CommandArgs) {
   };
 }
 
+/**
+ * docker run and create exit 125 when they themselves fail (an image not found included), so
+ * that a script tells that from the container's own status; 126/127 stay (the command could
+ * not be run).
+ */
+async function asRunFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ManagerError && err.exitCode === 1) throw new ManagerError(err.message, 125);
+    throw err;
+  }
+}
+
 const IMAGE_AND_COMMAND = [
   { name: 'image', required: true, describe: 'image name or id (busybox is built in)' },
   { name: 'command', required: false, variadic: true, describe: "command and arguments (default: the image's)" },
@@ -138,10 +152,11 @@ const RUN: ManagerCommand = {
     }
     const { containerCreateOptions } = await import('../run/create');
     const { runContainer } = await import('../containers/foreground');
-    await sweepNetworks(ctx);
-    const lc = await lifecycle(ctx);
-    const create = await containerCreateOptions(ctx, req);
-    const { record, exitCode } = await runContainer(ctx, create, { ...lc, detach });
+    const { record, exitCode } = await asRunFailure(async () => {
+      await sweepNetworks(ctx);
+      const lc = await lifecycle(ctx);
+      return runContainer(ctx, await containerCreateOptions(ctx, req), { ...lc, detach });
+    });
     if (detach) {
       ctx.out(`${record.id}\n`);
       return 0;
@@ -160,8 +175,10 @@ const CREATE: ManagerCommand = {
     const req = await request(args);
     const { containerCreateOptions } = await import('../run/create');
     const { createContainer } = await import('../containers/lifecycle');
-    await sweepNetworks(ctx);
-    const record = await createContainer(ctx, await containerCreateOptions(ctx, req));
+    const record = await asRunFailure(async () => {
+      await sweepNetworks(ctx);
+      return createContainer(ctx, await containerCreateOptions(ctx, req));
+    });
     ctx.out(`${record.id}\n`);
     return 0;
   },
