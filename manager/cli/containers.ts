@@ -12,12 +12,27 @@ async function lifecycle(ctx: Context) {
   return lifecycleOptions(ctx);
 }
 
+/**
+ * The containers that have metadata, asked when each namespace is judged rather than listed
+ * before: a concurrent run writes its metadata before it makes its namespace, so a namespace
+ * that exists when it is judged belongs to a container that `exists` sees (a list made first
+ * would miss a run that got from its metadata to its namespace meanwhile, and its network
+ * would be torn down under it).
+ */
+class LiveContainers extends Set<string> {
+  constructor(private readonly store: import('../containers/store').ContainerStore) {
+    super();
+  }
+  override has(id: string): boolean {
+    return this.store.exists(id);
+  }
+}
+
 /** Network leftovers of containers that are gone (a manager killed midway): cheap when none. */
 async function sweepNetworks(ctx: Context): Promise<void> {
   const { ContainerStore } = await import('../containers/store');
   const { cleanupStaleNetworks } = await import('../network/network');
-  const live = new Set(new ContainerStore(ctx.paths).ids());
-  const { failed } = await cleanupStaleNetworks(ctx.paths, live);
+  const { failed } = await cleanupStaleNetworks(ctx.paths, new LiveContainers(new ContainerStore(ctx.paths)));
   for (const f of failed) ctx.err(`mydocker: warning: cleaning up a stale network attachment: ${JSON.stringify(f)}\n`);
 }
 
