@@ -146,7 +146,9 @@ export function e2eManager(tag) {
       child.once('error', reject);
       child.once('close', (status, signal) => {
         clearTimeout(timer);
-        resolve({ status, signal, stdout, stderr, ms: performance.now() - started });
+        const ms = performance.now() - started;
+        if (process.env.E2E_TRACE) process.stderr.write(`# ${tag} ${Math.round(ms)} ms: mydocker ${args.join(' ')} -> ${status ?? signal}\n`);
+        resolve({ status, signal, stdout, stderr, ms });
       });
     });
   }
