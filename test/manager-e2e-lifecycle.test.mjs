@@ -181,6 +181,10 @@ for (const [stage, reached] of Object.entries(STAGES)) {
     const ps = await m.cli(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
     assert.equal(ps.status, 0, ps.stderr);
     assert.equal(ps.stderr, '');
+    // ps -a alone gives the network back: no namespace, veth, lease or CNI record of it
+    const network = m.traces([id]);
+    assert.deepEqual({ netns: network.netns, leases: network.leases, cniCache: network.cniCache }, { netns: [], leases: [], cniCache: [] }, 'ps -a left the network');
+    assert.deepEqual(m.snapshot().bridgePorts, [], 'ps -a left a veth on the bridge');
     if (ps.stdout.includes(id)) await m.ok(['rm', '-f', name]);
     if (fs.existsSync(path.join(m.paths.containers, id))) {
       // a create in progress looks the same as a killed one for a minute (the store's rule):
