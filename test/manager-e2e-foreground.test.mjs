@@ -4,9 +4,14 @@
 // command ends it, and mydocker is back in the host's namespaces while it waits. Another
 // runtime (runc) still runs under `<runtime> run`.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertNoTraces, assertOneLineError, e2eManager, processesMentioning, sleep } from './lib/e2e.mjs';
+import { assertNoTraces, assertOneLineError, e2eManager, MYDOCKER, processesMentioning, sleep } from './lib/e2e.mjs';
+
+const PTY_SESSION = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'pty-session.py');
 
 const RUNC = '/usr/sbin/runc';
 
@@ -144,6 +149,25 @@ test('a program that cannot be run: 127 / 126, one line, nothing left', async ()
   assert.equal(directory.status, 126);
   assertOneLineError(directory, /is a directory|permission denied/, 'a directory as the program');
   await assertNoTraces(m, [...m.seenIds], 'failed foreground runs');
+});
+
+test('-t -i in-process: our terminal in raw mode drives the container, its size and resizes follow, the status comes back', async () => {
+  const r = spawnSync('python3', [PTY_SESSION, MYDOCKER, 'run', '-t', '-i', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo READY; exec sh'], {
+    env: m.env,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const { status, out } = JSON.parse(r.stdout);
+  assert.match(out, /33 101/);
+  assert.match(out, /40 120/);
+  assert.equal(status, 5, out);
+});
+
+test('-t without -i (under the runtime process): the output comes through the terminal, the status back', async () => {
+  const r = await m.cli(['run', '-t', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo hello-tty; exit 3']);
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, 'hello-tty\r\n');
 });
 
 test('--runtime runc: the foreground run goes through `runc run` (status, output, log, SIGTERM)', async (t) => {
