@@ -149,7 +149,8 @@ export async function runInProcess(ctx: Context, record: ContainerRecord, option
     try {
       if (state) {
         for (const signal of early) kill(state.pid, os.constants.signals[signal]);
-        await options.onStarted(state.pid, state.initStartTime);
+        // Without the pid in the record, `stop` still finds the process through the pid file.
+        await options.onStarted(state.pid, state.initStartTime).catch((err: unknown) => ctx.err(`mydocker: warning: recording the container's pid: ${messageOf(err)}\n`));
       }
       code = await exited;
     } catch (err) {
