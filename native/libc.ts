@@ -209,6 +209,15 @@ export function socketpair(type: number): [number, number] {
   return [sv[0]!, sv[1]!];
 }
 
+const pipe2Raw = libc.func('int pipe2(_Out_ int *fds, int flags)');
+export const O_CLOEXEC = 0o2000000;
+/** A pipe, both ends close-on-exec: [read end, write end]. */
+export function pipe2(flags = O_CLOEXEC): [number, number] {
+  const fds = [0, 0];
+  check(pipe2Raw(fds, flags), 'pipe2', 'pipe');
+  return [fds[0]!, fds[1]!];
+}
+
 const PollFd = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
 const pollRaw = libc.func('int poll(_Inout_ pollfd *fds, unsigned long nfds, int timeout)');
 export const POLLIN = 1;

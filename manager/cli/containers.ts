@@ -12,12 +12,27 @@ async function lifecycle(ctx: Context) {
   return lifecycleOptions(ctx);
 }
 
+/**
+ * The containers that have metadata, asked when each namespace is judged rather than listed
+ * before: a concurrent run writes its metadata before it makes its namespace, so a namespace
+ * that exists when it is judged belongs to a container that `exists` sees (a list made first
+ * would miss a run that got from its metadata to its namespace meanwhile, and its network
+ * would be torn down under it).
+ */
+class LiveContainers extends Set<string> {
+  constructor(private readonly store: import('../containers/store').ContainerStore) {
+    super();
+  }
+  override has(id: string): boolean {
+    return this.store.exists(id);
+  }
+}
+
 /** Network leftovers of containers that are gone (a manager killed midway): cheap when none. */
 async function sweepNetworks(ctx: Context): Promise<void> {
   const { ContainerStore } = await import('../containers/store');
   const { cleanupStaleNetworks } = await import('../network/network');
-  const live = new Set(new ContainerStore(ctx.paths).ids());
-  const { failed } = await cleanupStaleNetworks(ctx.paths, live);
+  const { failed } = await cleanupStaleNetworks(ctx.paths, new LiveContainers(new ContainerStore(ctx.paths)));
   for (const f of failed) ctx.err(`mydocker: warning: cleaning up a stale network attachment: ${JSON.stringify(f)}\n`);
 }
 
@@ -72,6 +87,20 @@ async function request(args: CommandArgs) {
     ...(stopTimeout !== undefined ? { stopTimeout: Number(stopTimeout) } : {}),
     labels,
   };
+}
+
+/**
+ * docker run and create exit 125 when they themselves fail (an image not found included), so
+ * that a script tells that from the container's own status; 126/127 stay (the command could
+ * not be run).
+ */
+async function asRunFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ManagerError && err.exitCode === 1) throw new ManagerError(err.message, 125);
+    throw err;
+  }
 }
 
 const IMAGE_AND_COMMAND = [
@@ -138,10 +167,11 @@ const RUN: ManagerCommand = {
     }
     const { containerCreateOptions } = await import('../run/create');
     const { runContainer } = await import('../containers/foreground');
-    await sweepNetworks(ctx);
-    const lc = await lifecycle(ctx);
-    const create = await containerCreateOptions(ctx, req);
-    const { record, exitCode } = await runContainer(ctx, create, { ...lc, detach });
+    const { record, exitCode } = await asRunFailure(async () => {
+      await sweepNetworks(ctx);
+      const lc = await lifecycle(ctx);
+      return runContainer(ctx, await containerCreateOptions(ctx, req), { ...lc, detach });
+    });
     if (detach) {
       ctx.out(`${record.id}\n`);
       return 0;
@@ -160,8 +190,10 @@ const CREATE: ManagerCommand = {
     const req = await request(args);
     const { containerCreateOptions } = await import('../run/create');
     const { createContainer } = await import('../containers/lifecycle');
-    await sweepNetworks(ctx);
-    const record = await createContainer(ctx, await containerCreateOptions(ctx, req));
+    const record = await asRunFailure(async () => {
+      await sweepNetworks(ctx);
+      return createContainer(ctx, await containerCreateOptions(ctx, req));
+    });
     ctx.out(`${record.id}\n`);
     return 0;
   },

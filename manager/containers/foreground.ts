@@ -11,7 +11,8 @@ import type { Context } from '../context';
 import { ConflictError, ManagerError, NotFoundError } from '../errors';
 import { createContainer, type CreateOptions } from './create';
 import { removeContainer } from './lifecycle';
-import { finalizeLocked, reconcileLocked } from './reconcile';
+import { type ExitInfo, finalizeLocked, reconcileLocked } from './reconcile';
+import { runInProcess, runsInProcess } from './foreground-inproc';
 import { beginStart, checkStartable, failStart, startContainer } from './start';
 import { now, storeOf } from './store';
 import { LogWriter } from './logs';
@@ -85,20 +86,10 @@ async function claim(ctx: Context, id: string, pidFile: string, runtimeLog: stri
   });
 }
 
-/**
- * Runs a created (or exited) container in the foreground and resolves to its exit status
- * (128 + signal when a signal ended it). A container that cannot be started is a ManagerError
- * with docker's status for it (125, 126, 127); the container is then back to "created".
- */
-export async function runForeground(ctx: Context, ref: string, lc: LifecycleOptions = {}): Promise<number> {
-  const store = storeOf(ctx);
-  const id = store.resolve(ref);
-  const dir = store.containerDir(id);
-  const pidFile = path.join(dir, 'container.pid');
-  const runtimeLog = path.join(dir, 'runtime.log');
-  const record = await claim(ctx, id, pidFile, runtimeLog, lc);
+/** `<runtime> run` as our child (any runtime: runc too); resolves to the container's exit. */
+async function runSpawned(ctx: Context, record: ContainerRecord, pidFile: string, runtimeLog: string): Promise<ExitInfo> {
   const terminal = record.config.tty === true;
-  const child = spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', record.bundle, '--pid-file', pidFile, id], {
+  const child = spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', record.bundle, '--pid-file', pidFile, record.id], {
     env: runtimeEnv(),
     stdio: [record.config.interactive === true ? 'inherit' : 'ignore', terminal ? 'inherit' : 'pipe', 'pipe'],
   });
@@ -127,31 +118,67 @@ export async function runForeground(ctx: Context, ref: string, lc: LifecycleOpti
       child.on('error', (err) => reject(new ManagerError(`cannot run the OCI runtime ${ctx.runtime}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
       child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 255)));
     });
-  } catch (err) {
-    await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
-    throw err;
   } finally {
     unrelay();
     log?.close();
   }
   if (!isStarted()) {
     const message = lastRuntimeError(runtimeLog) ?? (oneLine(held) || `the runtime exited with status ${code}`);
-    const err = new ManagerError(`container start failed: ${message}`, startFailureStatus(message));
+    throw new ManagerError(`container start failed: ${message}`, startFailureStatus(message));
+  }
+  if (held) process.stderr.write(held.endsWith('\n') ? held : `${held}\n`);
+  return { code };
+}
+
+/** Records the pid of the container's process, once known (unless it is gone or ended meanwhile). */
+async function recordPid(ctx: Context, id: string, pid: number, pidStartTime: number): Promise<void> {
+  const store = storeOf(ctx);
+  try {
+    await store.locked(id, async () => {
+      const current = store.read(id);
+      if (current.state.status !== 'running' || current.monitor?.pid !== process.pid) return;
+      current.state = { ...current.state, pid, pidStartTime };
+      store.write(current);
+    });
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err; // removed meanwhile (rm -f)
+  }
+}
+
+/**
+ * Runs a created (or exited) container in the foreground and resolves to its exit status
+ * (128 + signal when a signal ended it). A container that cannot be started is a ManagerError
+ * with docker's status for it (125, 126, 127); the container is then back to "created".
+ * With the bundled runtime the container runs in this process (foreground-inproc.ts),
+ * otherwise under `<runtime> run`.
+ */
+export async function runForeground(ctx: Context, ref: string, lc: LifecycleOptions = {}): Promise<number> {
+  const store = storeOf(ctx);
+  const id = store.resolve(ref);
+  const dir = store.containerDir(id);
+  const pidFile = path.join(dir, 'container.pid');
+  const runtimeLog = path.join(dir, 'runtime.log');
+  const record = await claim(ctx, id, pidFile, runtimeLog, lc);
+  let exit: ExitInfo;
+  try {
+    exit = runsInProcess(ctx, record)
+      ? await runInProcess(ctx, record, { pidFile, runtimeLog, onStarted: (pid, startTime) => recordPid(ctx, id, pid, startTime) })
+      : await runSpawned(ctx, record, pidFile, runtimeLog);
+  } catch (err) {
     await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
     throw err;
   }
-  if (held) process.stderr.write(held.endsWith('\n') ? held : `${held}\n`);
   try {
     await store.locked(id, async () => {
       const current = store.read(id);
       if (current.state.status === 'running' && current.monitor?.kind === 'foreground' && current.monitor.pid === process.pid) {
-        await finalizeLocked(ctx, store, current, lc, { code });
+        await finalizeLocked(ctx, store, current, lc, exit);
       }
     });
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err; // removed meanwhile (rm -f)
   }
-  return code;
+  return exit.code;
 }
 
 export interface RunOptions extends LifecycleOptions {

@@ -126,7 +126,8 @@ async function containerSpec(
       capDrop: flags.capDrop,
       ...(flags.seccomp !== undefined ? { seccomp: flags.seccomp } : {}),
       ...(flags.noNewPrivileges !== undefined ? { noNewPrivileges: flags.noNewPrivileges } : {}),
-      network: flags.network === 'bridge' ? { mode: 'bridge', netnsPath: netnsPath(ctx.paths, container.id) } : { mode: flags.network },
+      // bridge and none join the namespace the start hook makes (hooks.ts); host has none
+      network: flags.network === 'host' ? { mode: 'host' } : { mode: flags.network, netnsPath: netnsPath(ctx.paths, container.id) },
       ...(files ? { files } : {}),
       cgroupsPath: `/mydocker/${container.id}`,
     });

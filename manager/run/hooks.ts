@@ -2,8 +2,10 @@
 // start the overlay is mounted and the network attached (the /etc files get the address); after
 // each stop, and before removal, both are undone. Every step is idempotent: a clean-up
 // interrupted by a crash is simply run again.
+import childProcess = require('node:child_process');
 import path = require('node:path');
 import type { Context } from '../context';
+import { ManagerError } from '../errors';
 import type { ContainerRecord, LifecycleHooks, LifecycleOptions } from '../containers/types';
 import { mountRootfs, unmountRootfs } from '../images/rootfs';
 import { writeEtcFiles } from '../network/etc-files';
@@ -22,11 +24,18 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
   const plan = readPlan(dir);
   if (!plan) return;
   await mountRootfs(plan.lowerDirs, dir);
-  if (plan.network !== 'bridge') {
-    if (plan.network === 'none') writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name });
-    return { network: { mode: plan.network } };
-  }
+  if (plan.network === 'host') return { network: { mode: 'host' } };
   const netns = createNetns(ctx.paths, record.id);
+  if (plan.network === 'none') {
+    try {
+      loopbackUp(netns);
+    } catch (err) {
+      removeNetns(netns);
+      throw err;
+    }
+    writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name });
+    return { network: { mode: 'none' } };
+  }
   try {
     const attached = await attachNetwork(ctx.paths, { containerId: record.id, name: record.name, netnsPath: netns, ports: plan.publish });
     writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name, ip: attached.ip });
@@ -50,11 +59,21 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
   }
 }
 
+/**
+ * --network none: a namespace of the container's own with only the loopback interface, up (as
+ * docker and podman give it; a namespace the runtime makes has it down). `ip` cannot take a
+ * namespace by path, nsenter can.
+ */
+function loopbackUp(netns: string): void {
+  const run = childProcess.spawnSync('nsenter', [`--net=${netns}`, 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (run.status !== 0) throw new ManagerError(`cannot bring the loopback interface up in ${netns}: ${(run.stderr || run.error?.message || `status ${run.status}`).trim()}`);
+}
+
 async function release(record: Readonly<ContainerRecord>, ctx: Context): Promise<void> {
   const plan = readPlan(record.bundle);
-  if (plan?.network === 'bridge') {
+  if (plan?.network === 'bridge' || plan?.network === 'none') {
     const netns = netnsPath(ctx.paths, record.id);
-    await detachNetwork(ctx.paths, record.id, netns);
+    if (plan.network === 'bridge') await detachNetwork(ctx.paths, record.id, netns);
     removeNetns(netns);
   }
   await unmountRootfs(record.bundle);

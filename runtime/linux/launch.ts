@@ -5,6 +5,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { CLONE, joinSessionKeyring } from '../../native/libc';
+import type { ChildFd } from '../../native/spawn';
 import { RuntimeError } from '../errors';
 import { deferLogs, flushLogs } from '../log';
 import type { NamespaceType } from '../spec/types';
@@ -36,6 +37,8 @@ export interface LaunchOptions {
   /** The container's cgroup, already created: the init is moved in before anything runs. */
   cgroup: CgroupManager;
   cgroupPaths: CgroupPaths;
+  /** The init's fds 0-2; ours (a closed one as /dev/null) when not given. */
+  stdio?: [ChildFd, ChildFd, ChildFd];
 }
 
 export interface Launched {
@@ -97,7 +100,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   if (!options.noNewKeyring) joinSessionKeyring(`_ses.${options.id}`);
   const fifoFd = fs.openSync(options.fifoPath, fs.constants.O_RDWR);
   deferLogs();
-  const spawnInit = () => InitProcess.spawn({ stdio: stdio(), preservedFds: passed.fds, fifoFd });
+  const spawnInit = () => InitProcess.spawn({ stdio: options.stdio ?? stdio(), preservedFds: passed.fds, fifoFd });
   let started: StartedInit | undefined;
   try {
     started = plan.user

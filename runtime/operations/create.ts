@@ -1,6 +1,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { mkfifo } from '../../native/libc';
+import type { ChildFd } from '../../native/spawn';
 import { loadBundle } from '../bundle';
 import { RuntimeError } from '../errors';
 import { checkId } from '../ids';
@@ -25,6 +26,8 @@ export interface CreateOptions {
   noNewKeyring: boolean;
   /** A foreground `run` proxies the terminal itself: no --console-socket needed. */
   keepConsole?: boolean;
+  /** Library callers only (no CLI flag): the container's fds 0-2 instead of ours. */
+  stdio?: [ChildFd, ChildFd, ChildFd];
 }
 
 export interface Created extends Launched {
@@ -90,6 +93,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       cgroup,
       cgroupPaths,
       seccomp,
+      ...(options.stdio ? { stdio: options.stdio } : {}),
     });
     const stat = readProcStat(launched.init.pid);
     if (!stat) throw new RuntimeError('container init exited during create');

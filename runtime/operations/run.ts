@@ -7,9 +7,14 @@ import { type CreateOptions, create } from './create';
 import { destroy, killAndWait } from './delete';
 import { type GlobalOptions, storeOf } from './options';
 import { start } from './start';
+import type { StoredState } from '../state/store';
 
 export interface RunOptions extends CreateOptions {
   detach: boolean;
+  /** Library callers (foreground): the container's process runs (signals are forwarded from now on). */
+  started?(state: StoredState): void;
+  /** Library callers (foreground): the process has exited; the cgroup is still there (e.g. its OOM count). */
+  beforeDestroy?(state: StoredState): void;
 }
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
@@ -42,11 +47,17 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
   for (const signal of FORWARDED) process.on(signal, forward);
   let status: number;
   try {
+    options.started?.(created.state);
     status = await exited!;
   } finally {
     // Whatever happened while waiting, the container goes: no state, cgroup or process is left.
     stopProxy?.();
     for (const signal of FORWARDED) process.off(signal, forward);
+    try {
+      options.beforeDestroy?.(created.state);
+    } catch (err) {
+      log('warn', `before cleaning up after the container: ${(err as Error).message}`);
+    }
     const lock = store.lock(options.id);
     try {
       killAndWait(created.state);
