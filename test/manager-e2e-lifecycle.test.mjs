@@ -86,23 +86,24 @@ test('stop: a shell trapping TERM exits 0 at once; one ignoring TERM is killed a
   removeAtEnd(t, refs);
   const loop = (trap) => ['sh', '-c', `trap ${trap} TERM; echo ready; while true; do sleep 0.1; done`];
   await m.ok(['run', '-d', '--name', 'polite', 'busybox', ...loop(`'echo bye; exit 0'`)]);
-  await m.ok(['run', '-d', '--name', 'stubborn', 'busybox', ...loop(`''`)]);
+  // its own stop time-out is a minute: a -t 1 that was not honoured would show
+  await m.ok(['run', '-d', '--name', 'stubborn', '--stop-timeout', '60', 'busybox', ...loop(`''`)]);
   for (const name of refs) await until(`${name} ready`, async () => (await m.cli(['logs', name])).stdout.includes('ready'));
 
-  const polite = await m.cli(['stop', 'polite']);
+  // -t 30: a TERM that did not work would show as 30 s and status 137
+  const polite = await m.cli(['stop', '-t', '30', 'polite']);
   assert.equal(polite.status, 0, polite.stderr);
   assert.equal(polite.stdout, 'polite\n');
-  // well under the 10 s stop time-out (a loaded machine is slow, but not that slow)
-  assert.ok(polite.ms < 9000, `stop of a container that honours TERM took ${Math.round(polite.ms)} ms`);
   const politeDoc = await m.inspect('polite');
   assert.equal(politeDoc.State.Status, 'exited');
-  assert.equal(politeDoc.State.ExitCode, 0);
+  assert.equal(politeDoc.State.ExitCode, 0, 'the trap did not end the shell: killed');
+  assert.ok(polite.ms < 20_000, `stop of a container that honours TERM took ${Math.round(polite.ms)} ms`);
   assert.match(await m.ok(['logs', 'polite']), /ready\nbye\n$/);
 
   const stubborn = await m.cli(['stop', '-t', '1', 'stubborn']);
   assert.equal(stubborn.status, 0, stubborn.stderr);
   assert.ok(stubborn.ms >= 1000, `stop -t 1 returned after ${Math.round(stubborn.ms)} ms, before the time-out`);
-  assert.ok(stubborn.ms < 9000, `stop -t 1 took ${Math.round(stubborn.ms)} ms: not the 10 s default`);
+  assert.ok(stubborn.ms < 30_000, `stop -t 1 took ${Math.round(stubborn.ms)} ms: not the container's 60 s`);
   const stubbornDoc = await m.inspect('stubborn');
   assert.equal(stubbornDoc.State.ExitCode, 137);
   assert.equal(stubbornDoc.State.OOMKilled, false);
@@ -189,12 +190,18 @@ for (const [stage, reached] of Object.entries(STAGES)) {
     assert.equal(ps.status, 0, ps.stderr);
     assert.equal(ps.stderr, '');
     // ps -a alone gives the network back (no namespace, veth, lease or CNI record of it) unless
-    // the run got as far as a running container before the kill
+    // the run got as far as a running container before the kill. Once conmon was launched it
+    // may be conmon's exit command that does it (conmon ends the container when its parent
+    // dies): ps -a shows a container another command holds as it is, so give that a moment.
     const status = ps.stdout.split('\n').find((line) => line.startsWith(id))?.split(' ').slice(2).join(' ') ?? '(not listed)';
     if (!status.startsWith('Up')) {
-      const network = m.traces([id]);
-      const left = { netns: network.netns, leases: network.leases, cniCache: network.cniCache, veths: m.snapshot().bridgePorts };
-      assert.deepEqual(left, { netns: [], leases: [], cniCache: [], veths: [] }, `ps -a (status "${status}") left the network`);
+      const networkLeft = () => {
+        const network = m.traces([id]);
+        return { netns: network.netns, leases: network.leases, cniCache: network.cniCache, veths: m.snapshot().bridgePorts };
+      };
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && Object.values(networkLeft()).some((v) => v.length > 0)) await sleep(200);
+      assert.deepEqual(networkLeft(), { netns: [], leases: [], cniCache: [], veths: [] }, `after ps -a (status "${status}") the network is still there`);
     }
     if (ps.stdout.includes(id)) await m.ok(['rm', '-f', name]);
     if (fs.existsSync(path.join(m.paths.containers, id))) {
