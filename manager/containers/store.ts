@@ -9,6 +9,7 @@ import { ConflictError, ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import type { Context } from '../context';
 import { FULL_ID, shortId } from './ids';
+import { unmountAllUnder } from './mounts';
 import { withDirLock, withDirLockSync } from './lock';
 import type { ContainerRecord } from './types';
 
@@ -171,13 +172,16 @@ export class ContainerStore {
     }
     for (const entry of entries) {
       const dir = path.join(this.dir, entry);
-      if (entry.startsWith('.removing-')) fs.rmSync(dir, { recursive: true, force: true });
+      if (entry.startsWith('.removing-')) removeTree(dir);
       else if (FULL_ID.test(entry) && !this.exists(entry)) {
+        let stale = false;
         try {
-          if (now - fs.statSync(dir).mtimeMs > 60_000) fs.rmSync(dir, { recursive: true, force: true });
+          stale = now - fs.statSync(dir).mtimeMs > 60_000;
         } catch {
           /* gone meanwhile */
         }
+        // a killed create may have left its rootfs mounted: unmounted first, or rm fails EBUSY
+        if (stale) removeTree(dir);
       }
     }
   }
@@ -194,4 +198,10 @@ function readOwner(entry: string): string | undefined {
 
 export function storeOf(ctx: Context): ContainerStore {
   return new ContainerStore(ctx.paths);
+}
+
+/** Unmounts whatever is mounted under dir, then deletes it (already gone is fine). */
+function removeTree(dir: string): void {
+  unmountAllUnder(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
 }
