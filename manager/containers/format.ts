@@ -3,26 +3,12 @@
 // and --format (table, json, or a Go-template subset: {{.Field}}, {{json .}}, {{json .Field}}).
 // Pure functions: `now` is a parameter.
 import { UsageError } from '../errors';
+import { humanDuration } from '../images/human';
 import { shortId } from './ids';
 import type { ContainerRecord } from './types';
 
-/** docker's HumanDuration (go-units). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
+/** docker's HumanDuration (go-units): one wording for images and containers. */
+export { humanDuration };
 
 function since(time: string | undefined, now: number): number {
   return time ? Math.max(0, now - Date.parse(time)) : 0;
