@@ -170,6 +170,7 @@ export class ContainerStore {
     } catch {
       return;
     }
+    const abandoned = new Set<string>();
     for (const entry of entries) {
       const dir = path.join(this.dir, entry);
       if (entry.startsWith('.removing-')) removeTree(dir);
@@ -181,9 +182,30 @@ export class ContainerStore {
           /* gone meanwhile */
         }
         // a killed create may have left its rootfs mounted: unmounted first, or rm fails EBUSY
-        if (stale) removeTree(dir);
+        if (stale) {
+          removeTree(dir);
+          abandoned.add(entry);
+        }
       }
     }
+    if (abandoned.size > 0) this.releaseNamesOf(abandoned);
+  }
+
+  /** Removes the name index entries that belong to these (gone) containers. */
+  private releaseNamesOf(ids: ReadonlySet<string>): void {
+    withDirLockSync(this.namesDir, () => {
+      let names: string[];
+      try {
+        names = fs.readdirSync(this.namesDir);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const entry = path.join(this.namesDir, name);
+        const owner = readOwner(entry);
+        if (owner !== undefined && ids.has(owner)) fs.rmSync(entry, { force: true });
+      }
+    });
   }
 }
 
