@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertNoTraces, e2eManager, sleep } from './lib/e2e.mjs';
+import { assertNoTraces, e2eManager, removeAtEnd, sleep } from './lib/e2e.mjs';
 
 let m;
 before(async () => {
@@ -14,11 +14,6 @@ before(async () => {
 });
 after(async () => m.cleanup());
 
-function removeAtEnd(t, refs) {
-  t.after(async () => {
-    if (refs.length) await m.cli(['rm', '-f', ...refs]);
-  });
-}
 
 /** run --rm in the foreground: { status, stdout, stderr }. */
 const runRm = (flags, command) => m.cli(['run', '--rm', ...flags, 'busybox', ...command], { timeout: 60_000 });
@@ -36,7 +31,7 @@ async function waitExited(ref, timeoutMs = 30_000) {
 
 test('volumes: a bind mount written inside is seen on the host, :ro is enforced, a named volume survives its container', async (t) => {
   const refs = [];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const host = fs.mkdtempSync(path.join(m.dir, 'bind-'));
   const w = await runRm(['--network', 'none', '-v', `${host}:/data`], ['sh', '-c', 'echo written inside > /data/out && id -u']);
   assert.equal(w.status, 0, w.stderr);
@@ -65,7 +60,7 @@ test('volumes: a bind mount written inside is seen on the host, :ro is enforced,
 
 test('--memory 32m: a memory hog is OOM-killed, Exited (137) in ps -a and OOMKilled in inspect; a plain kill is not an OOM', async (t) => {
   const refs = ['hog', 'killed'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   // tail keeps the whole of its input (no newline in it) in memory: 200 MiB against 32 MiB.
   // The limit is printed first (the cgroup is gone by the time run -d returns, on a slow day).
   const hog = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; head -c 200m /dev/zero | tail';
@@ -89,7 +84,7 @@ test('--memory 32m: a memory hog is OOM-killed, Exited (137) in ps -a and OOMKil
 
 test('--cpus 0.5: cpu.cfs_quota_us 50000 per 100000, seen from the host and from inside', async (t) => {
   const refs = ['half'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const id = (await m.ok(['run', '-d', '--name', 'half', '--network', 'none', '--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '50', 'busybox', 'sleep', '600'])).trim();
   const cg = `/sys/fs/cgroup/cpu/mydocker/${id}`;
   assert.equal(fs.readFileSync(`${cg}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertNoTraces, assertOneLineError, e2eManager, MYDOCKER, processesMentioning, sleep } from './lib/e2e.mjs';
+import { assertNoTraces, assertOneLineError, e2eManager, MYDOCKER, processesMentioning, removeAtEnd, sleep, until } from './lib/e2e.mjs';
 
 const PTY_SESSION = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'pty-session.py');
 
@@ -21,21 +21,7 @@ before(async () => {
 });
 after(async () => m.cleanup());
 
-function removeAtEnd(t, refs) {
-  t.after(async () => {
-    if (refs.length) await m.cli(['rm', '-f', ...refs]);
-  });
-}
 
-async function until(what, fn, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A foreground run as a child: its output so far, and its end. */
 function startRun(args, options) {
@@ -70,7 +56,7 @@ function runtimeRunsOf(id, runtime) {
 
 test('output goes to our stdout and stderr and into the log; the exit status comes back', async (t) => {
   const refs = ['fg-out'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const r = await m.cli(['run', '--name', 'fg-out', '--network', 'none', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; printf partial; echo; echo out2; exit 7']);
   assert.equal(r.status, 7, r.stderr);
   assert.equal(r.stdout, 'out1\npartial\nout2\n');
@@ -85,7 +71,7 @@ test('output goes to our stdout and stderr and into the log; the exit status com
 
 test('an OOM kill of a foreground container: status 137 and OOMKilled in inspect', async (t) => {
   const refs = ['fg-hog'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   // tail keeps its whole input (no newline in it) in memory: 200 MiB against 32 MiB.
   const r = await m.cli(['run', '--name', 'fg-hog', '--network', 'none', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 200m /dev/zero | tail']);
   assert.equal(r.status, 137, r.stderr);
@@ -128,7 +114,7 @@ test('in-process: no runtime child; mydocker is back in the host namespaces; its
 
 test('stop from another command ends an in-process foreground run, which reports 137 after -t', async (t) => {
   const refs = ['fg-stop'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const run = startRun(['--name', 'fg-stop', '--network', 'none', 'busybox', 'sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 0.1; done']);
   await until('ready', () => run.stdout.includes('ready'));
   const started = Date.now();
@@ -172,7 +158,7 @@ test('-t without -i (under the runtime process): the output comes through the te
 
 test('--runtime runc: the foreground run goes through `runc run` (status, output, log, SIGTERM)', async (t) => {
   const refs = ['fg-runc'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   // the global flag goes before the command
   const viaRunc = m.spawnCli(['--runtime', RUNC, 'run', '--name', 'fg-runc', '--network', 'none', 'busybox', 'sh', '-c', 'trap "echo term >&2; exit 43" TERM; echo ready; while true; do sleep 0.1; done']);
   const out = { stdout: '', stderr: '' };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertNoTraces, commandOf, e2eManager, mountsUnder, processesMentioning, sleep } from './lib/e2e.mjs';
+import { assertNoTraces, commandOf, e2eManager, mountsUnder, processesMentioning, removeAtEnd, sleep, until } from './lib/e2e.mjs';
 
 let m;
 before(async () => {
@@ -14,25 +14,11 @@ before(async () => {
 });
 after(async () => m.cleanup());
 
-function removeAtEnd(t, refs) {
-  t.after(async () => {
-    if (refs.length) await m.cli(['rm', '-f', ...refs]);
-  });
-}
 
-async function until(what, fn, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 test('exec runs in the container: it sees the container\'s pid 1 and files, its status comes back', async (t) => {
   const refs = ['execme'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   await m.ok(['run', '-d', '--name', 'execme', 'busybox', 'sh', '-c', 'echo inside > /tmp/marker; exec sleep 600']);
   await until('the marker file', async () => (await m.cli(['exec', 'execme', 'cat', '/tmp/marker'])).stdout === 'inside\n');
   const ps = await m.ok(['exec', 'execme', 'ps', '-o', 'pid,args']);
@@ -51,7 +37,7 @@ test('exec runs in the container: it sees the container\'s pid 1 and files, its 
 
 test('logs: what the detached container printed, --tail N, -t timestamps, stderr on stderr', async (t) => {
   const refs = ['talker'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const started = Date.now();
   await m.ok(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; echo done; exec sleep 600']);
   const all = await until('the whole output in the log', async () => {
@@ -83,7 +69,7 @@ test('logs: what the detached container printed, --tail N, -t timestamps, stderr
 
 test('stop: a shell trapping TERM exits 0 at once; one ignoring TERM is killed after -t 1 (137)', async (t) => {
   const refs = ['polite', 'stubborn'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   const loop = (trap) => ['sh', '-c', `trap ${trap} TERM; echo ready; while true; do sleep 0.1; done`];
   await m.ok(['run', '-d', '--name', 'polite', 'busybox', ...loop(`'echo bye; exit 0'`)]);
   // its own stop time-out is a minute: a -t 1 that was not honoured would show
@@ -121,7 +107,7 @@ test('rm -f returns once the container\'s monitor (conmon and the exit command i
   const heldSelf = path.join(m.dir, 'held-mydocker');
   fs.writeFileSync(heldSelf, `#!/bin/sh\nwhile [ ! -e ${release} ]; do sleep 0.05; done\nexec ${path.resolve('dist/mydocker')} "$@"\n`, { mode: 0o755 });
   const refs = ['monitored'];
-  removeAtEnd(t, refs);
+  removeAtEnd(t, m, refs);
   t.after(() => fs.writeFileSync(release, ''));
   const id = (await m.ok(['run', '-d', '--name', 'monitored', '--network', 'none', 'busybox', 'sleep', '600'], { env: { MYDOCKER_SELF: heldSelf } })).trim();
   const timer = setTimeout(() => fs.writeFileSync(release, ''), 5000);
@@ -178,7 +164,7 @@ for (const [stage, reached] of Object.entries(STAGES)) {
   test(`a manager SIGKILLed midway (${stage}): ps -a and rm -f clean up, the name is free again`, async (t) => {
     const name = `killed${Object.keys(STAGES).indexOf(stage)}`;
     const refs = [name];
-    removeAtEnd(t, refs);
+    removeAtEnd(t, m, refs);
     let id;
     for (let attempt = 0; attempt < 5 && id === undefined; attempt++) {
       id = await killRunAt(name, reached);

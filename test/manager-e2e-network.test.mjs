@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertNoTraces, e2eManager, freePort } from './lib/e2e.mjs';
+import { assertNoTraces, e2eManager, freePort, removeAtEnd } from './lib/e2e.mjs';
 import { eventually, httpGet, iptablesOutsideTestNetworks } from './lib/network.mjs';
 
 let m;
@@ -15,16 +15,10 @@ before(async () => {
 });
 after(async () => m.cleanup());
 
-/** Removes the containers when the test ends, whatever happened. */
-function removeAtEnd(t, ids) {
-  t.after(async () => {
-    if (ids.length) await m.cli(['rm', '-f', ...ids]);
-  });
-}
 
 test('an httpd container answers on 127.0.0.1:PORT; a second container fetches from it by IP', async (t) => {
   const ids = [];
-  removeAtEnd(t, ids);
+  removeAtEnd(t, m, ids);
   const www = fs.mkdtempSync(path.join(m.dir, 'www-'));
   const token = `hello from ${path.basename(www)}`;
   fs.writeFileSync(path.join(www, 'index.html'), `${token}\n`);
@@ -56,7 +50,7 @@ test('an httpd container answers on 127.0.0.1:PORT; a second container fetches f
 
 test('twenty parallel run -d: unique names and addresses, nothing left after rm -f', async (t) => {
   const ids = [];
-  removeAtEnd(t, ids);
+  removeAtEnd(t, m, ids);
   const rulesBefore = iptablesOutsideTestNetworks();
   const runs = await Promise.all(Array.from({ length: 20 }, () => m.cli(['run', '-d', 'busybox', 'sleep', '600'], { timeout: 120_000 })));
   for (const r of runs) if (r.status === 0) ids.push(r.stdout.trim());

@@ -279,3 +279,21 @@ export function assertOneLineError(result, re, what) {
   assert.equal(lines.length, 1, `${what}: one line expected, got:\n${result.stderr}`);
   assert.match(lines[0], re, what);
 }
+
+/** Removes the containers in `refs` (filled as the test goes) when the test ends. */
+export function removeAtEnd(t, m, refs) {
+  t.after(async () => {
+    if (refs.length) await m.cli(['rm', '-f', ...refs]);
+  });
+}
+
+/** Polls fn until it returns something truthy (returned), failing after timeoutMs. */
+export async function until(what, fn, timeoutMs = 20_000, intervalMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
