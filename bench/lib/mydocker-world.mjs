@@ -17,6 +17,7 @@ import path from 'node:path';
 import { load } from '../../test/lib/dist.mjs';
 import { alive, pidsMentioning, removeCgroupEverywhere, terminateSync, unmountUnder } from '../../test/clients/lib/host.mjs';
 import { runCommand } from '../../test/clients/lib/podman.mjs';
+import { removeEmptyCgroupParent } from '../../test/lib/cgroup-parent.mjs';
 
 /** The environment the benchmarks give every tool: no CA bundle parsing, no proxies, no Node options. */
 export function benchEnv(base = process.env) {
@@ -96,6 +97,7 @@ export function createMydockerWorld({ bin, subnet, tag = crypto.randomBytes(3).t
         problems.push(`network ${settings.bridge}: ${e.message}`);
       }
       for (const id of containerIds) for (const f of removeCgroupEverywhere(`/mydocker/${id}`)) problems.push(`cgroup ${f}`);
+      removeEmptyCgroupParent();
       fs.rmSync(dir, { recursive: true, force: true });
       return problems;
     },

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../../conformance/lib/bundle.mjs';
 import { exitCommand, recordingHooks } from './containers-driver.mjs';
 import { load } from './dist.mjs';
+import { removeEmptyCgroupParent } from './cgroup-parent.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RUNTIME = path.join(REPO, 'dist', 'mydocker-runtime');
@@ -164,6 +165,7 @@ export function makeWorld(label) {
         }
       }
     }
+    removeEmptyCgroupParent();
     fs.rmSync(base, { recursive: true, force: true });
     return problems;
   }

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from './dist.mjs';
+import { removeEmptyCgroupParent } from './cgroup-parent.mjs';
 import { iptablesLinesWith } from './network.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -251,6 +252,7 @@ export function e2eManager(tag) {
     for (const id of seenIds) {
       for (const cg of cgroupDirs(id).reverse()) await step(`cgroup ${cg}`, () => fs.rmdirSync(cg));
     }
+    removeEmptyCgroupParent();
     await step('directory', () => fs.rmSync(dir, { recursive: true, force: true }));
     if (errors.length) throw errors[0];
   }
