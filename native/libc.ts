@@ -3,7 +3,10 @@
 import koffi = require('./koffi');
 import os = require('node:os');
 
+import { registerHardExit } from './exit';
+
 const libc = koffi.load('libc.so.6');
+registerHardExit(libc.func('void _exit(int status)'));
 
 /** A failed system call: names the call, what it acted on, and the errno. */
 export class SyscallError extends Error {

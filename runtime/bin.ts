@@ -2,11 +2,12 @@
 import fs = require('node:fs');
 import { main } from './cli/main';
 import { messageOf } from './errors';
+import { exitProcess } from '../native/exit';
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitProcess(code),
   (err) => {
     fs.writeSync(2, `${messageOf(err)}\n`);
-    process.exit(1);
+    exitProcess(1);
   },
 );

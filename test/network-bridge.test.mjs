@@ -7,7 +7,8 @@ import net from 'node:net';
 import { before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { load } from './lib/dist.mjs';
-import { NOTHING, bridgeLib, eventually, httpGet, iptablesLib, makeSharedChains, median, network, netns, testNetwork, webRoot, withNetwork } from './lib/network.mjs';
+import { NOTHING, bridgeLib, eventually, freeSubnet, httpGet, iptablesLib, makeSharedChains, masqueradeLib, median, network, netns, testNetwork, webRoot, withNetwork } from './lib/network.mjs';
+import { outsideNamespace } from './lib/outside-netns.mjs';
 
 const { CniExecutor } = load('manager/network/cni');
 
@@ -206,11 +207,11 @@ test('CHECK passes on an attached container and fails once its interface is gone
   });
 });
 
-test('detach is idempotent and complete when the namespace is already gone (the masquerade chain too)', async () => {
+test('detach is idempotent and complete when the namespace is already gone (the DNAT chain too)', async () => {
   await withNetwork(async (n) => {
     const c = await n.attach('gone', [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
-    const [masqChain] = iptablesLib.containerChains(n.settings.name, c.containerId);
-    assert.ok(n.leftovers().iptables.some((l) => l.includes(masqChain)), 'the masquerade chain exists while attached');
+    const [, dnatChain] = iptablesLib.containerChains(n.settings.name, c.containerId);
+    assert.ok(n.leftovers().iptables.some((l) => l.includes(dnatChain)), 'the DNAT chain exists while attached');
     netns.removeNetns(c.netnsPath);
     assert.equal(netns.netnsExists(c.netnsPath), false);
     await network.detachNetwork(n.paths, c.containerId, c.netnsPath);
@@ -218,6 +219,35 @@ test('detach is idempotent and complete when the namespace is already gone (the 
     await network.detachNetwork(n.paths, c.containerId, c.netnsPath);
     await network.detachNetwork(n.paths, 'never-attached');
   });
+});
+
+test('a container reaches a namespace beyond the host masqueraded as the host, through the network rule alone', async () => {
+  // "beyond the host": a namespace of the test's own behind a veth pair, with no route back to the
+  // containers' subnet: only a masqueraded connection can get an answer
+  const outside = outsideNamespace(freeSubnet());
+  try {
+    const server = await outside.startPeerEchoServer();
+    await withNetwork(async (n) => {
+      const c = await n.attach('masq');
+      // in nat: the network's one rule, nothing of the container's (no ipMasq chain)
+      const natLines = () => spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout.split('\n');
+      const subnetPrefix = n.settings.subnet.split('.').slice(0, 3).join('.') + '.';
+      const [masqChain] = iptablesLib.containerChains(n.settings.name, c.containerId);
+      assert.deepEqual(natLines().filter((l) => l.includes(subnetPrefix) || l.includes(masqChain)), [
+        `-A POSTROUTING -s ${n.settings.subnet} ! -d 224.0.0.0/4 ! -o ${n.settings.bridge} -m comment --comment "${masqueradeLib.masqueradeComment(n.settings)}" -j MASQUERADE`,
+      ]);
+      const seen = n.runIn(c, ['nc', '-w', '3', outside.address, String(server.port)]);
+      assert.equal(seen.stdout.trim(), outside.hostAddress, `the server saw ${seen.stdout.trim() || 'nothing'} (${seen.stderr.trim()})`);
+
+      await masqueradeLib.removeMasquerade(n.settings);
+      const unmasqueraded = n.runIn(c, ['nc', '-w', '2', outside.address, String(server.port)]);
+      assert.equal(unmasqueraded.stdout.trim(), '', 'without the rule there is no way back to the container');
+      await n.remove(c);
+      assert.deepEqual(n.leftovers(), NOTHING);
+    });
+  } finally {
+    await outside.remove();
+  }
 });
 
 test('twenty parallel attaches get twenty addresses, and twenty parallel detaches leave nothing', async (t) => {

@@ -92,7 +92,7 @@ export function createMydockerWorld({ bin, subnet, tag = crypto.randomBytes(3).t
       if (unmounted) problems.push(`unmounted ${unmounted} leftover mounts`);
       try {
         const { managerPaths } = load('manager/paths');
-        load('manager/network/network').removeNetwork(managerPaths(root, runRoot), settings);
+        await load('manager/network/network').removeNetwork(managerPaths(root, runRoot), settings);
       } catch (e) {
         problems.push(`network ${settings.bridge}: ${e.message}`);
       }

@@ -3,8 +3,9 @@
 // bridge is first created, and its removal.
 //
 // Plugins (Debian's containernetworking-plugins): bridge (creates the bridge on first use, one
-// veth pair per container, the gateway address, IP forwarding, masquerading of the subnet, and
-// hairpin mode so that a container reaches itself through a published port) with host-local
+// veth pair per container, the gateway address, IP forwarding, and hairpin mode so that a
+// container reaches itself through a published port; masquerading of the subnet is one rule per
+// network of our own, masquerade.ts, not the plugin's per-container ipMasq) with host-local
 // IPAM (leases kept under our own <root>/network/ipam), portmap only when ports are published
 // (its snat mode sets route_localnet on the bridge and marks 127.0.0.1 traffic for masquerading,
 // so `curl 127.0.0.1:PORT` works as docker users expect), and firewall (accepts the container's
@@ -107,7 +108,7 @@ export function bridgeConfList(paths: ManagerPaths, settings: NetworkSettings, w
       type: 'bridge',
       bridge: settings.bridge,
       isGateway: true,
-      ipMasq: true,
+      ipMasq: false,
       hairpinMode: true,
       ...(mtu ? { mtu } : {}),
       ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDataDir(paths) },

@@ -1,7 +1,7 @@
-// The few iptables facts the manager needs beside the plugins: the names of the per-container
-// chains the bridge (ipMasq) and portmap plugins make, and the removal of a masquerade chain
-// the bridge plugin leaves behind when its DEL finds the namespace gone (containernetworking-
-// plugins 1.1 learns the addresses to unmasquerade from the interface in the namespace).
+// The few iptables facts the manager needs beside the plugins: running iptables (for the
+// network's masquerade rule, masquerade.ts) and the names of the per-container chains the
+// plugins make (portmap's DNAT chain; the bridge plugin's with ipMasq, which we do not use):
+// what the tests look for to prove a container left nothing behind.
 import childProcess = require('node:child_process');
 import crypto = require('node:crypto');
 
@@ -13,12 +13,13 @@ export function cniChainName(networkName: string, containerId: string, prefix = 
   return `CNI-${prefix}${hash}`.slice(0, MAX_CHAIN_LENGTH);
 }
 
-/** The chains the plugins create for one container: the bridge's masquerade chain and portmap's DNAT chain. */
+/** The chains the plugins may create for one container: the bridge's masquerade chain (ipMasq) and portmap's DNAT chain. */
 export function containerChains(networkName: string, containerId: string): string[] {
   return [cniChainName(networkName, containerId), cniChainName(networkName, containerId, 'DN-')];
 }
 
-function iptables(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+/** iptables -w ARGS (waits for the xtables lock); resolves to its exit status and output. */
+export function iptables(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     childProcess.execFile(
       'iptables',
@@ -31,31 +32,4 @@ function iptables(args: string[]): Promise<{ status: number; stdout: string; std
       },
     );
   });
-}
-
-/**
- * Removes a nat chain and every rule in POSTROUTING that jumps to it; nothing to do when the
- * chain does not exist. Resolves to whether something was removed.
- */
-export async function removeNatChain(chain: string): Promise<boolean> {
-  if ((await iptables(['-t', 'nat', '-S', chain])).status !== 0) return false;
-  const rules = (await iptables(['-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n');
-  for (const rule of rules) {
-    const words = splitRule(rule);
-    if (words[0] !== '-A' || words.at(-2) !== '-j' || words.at(-1) !== chain) continue;
-    await iptables(['-t', 'nat', '-D', ...words.slice(1)]);
-  }
-  await iptables(['-t', 'nat', '-F', chain]);
-  const removed = await iptables(['-t', 'nat', '-X', chain]);
-  if (removed.status !== 0) throw new Error(`iptables -t nat -X ${chain}: ${removed.stderr.trim()}`);
-  return true;
-}
-
-/** Splits a rule as `iptables -S` prints it: words, and double-quoted strings with backslash escapes. */
-export function splitRule(rule: string): string[] {
-  const words: string[] = [];
-  for (const match of rule.matchAll(/"((?:\\.|[^"\\])*)"|(\S+)/g)) {
-    words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2]!);
-  }
-  return words;
 }

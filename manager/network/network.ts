@@ -26,7 +26,7 @@ import {
   type NetworkSettings,
 } from './bridge';
 import { CniExecutor, type CniAttachment, type CniResult, type CniRuntimeConf, type PluginRun } from './cni';
-import { cniChainName, removeNatChain } from './iptables';
+import { ensureMasquerade, removeMasquerade } from './masquerade';
 import { withFileLock } from './lock';
 import { listNetns, netnsExists, netnsPath, removeNetns } from './netns';
 import { checkHostPortsFree, type PortMapping } from './ports';
@@ -128,12 +128,15 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
     reserved = executor.reserve(list, rt);
   }
 
+  // the network's masquerade rule: one check, beside the ADD (the container runs only after both)
+  const masquerade = ensureMasquerade(settings, SHARED_CHAINS_LOCK);
   const main = executor.add(list, rt, reserved);
   const loopback = executor.run('ADD', loopbackConfList(), { containerId: opts.containerId, netns: opts.netnsPath, ifName: 'lo' });
-  const [mainOutcome, loOutcome] = await Promise.allSettled([main, loopback]);
+  const [mainOutcome, loOutcome, masqueradeOutcome] = await Promise.allSettled([main, loopback, masquerade]);
   if (mainOutcome.status === 'rejected') throw mainOutcome.reason;
   try {
     if (loOutcome.status === 'rejected') throw loOutcome.reason;
+    if (masqueradeOutcome.status === 'rejected') throw masqueradeOutcome.reason;
     return attachmentFrom(settings, ifName, mainOutcome.value, ports);
   } catch (err) {
     await executor.del(opts.containerId, ifName).catch(() => undefined);
@@ -189,7 +192,7 @@ export function containerPorts(paths: ManagerPaths, containerId: string): PortMa
 /**
  * CNI DEL of every attachment of the container, from the cached records; nothing cached is
  * nothing to do. `netnsPath` (default: the recorded one) may be gone already: the veth went
- * with it, and the masquerade chain the bridge plugin then cannot find is removed here.
+ * with it, and the plugins' DEL still frees the lease and the firewall and portmap rules.
  */
 export async function detachNetwork(paths: ManagerPaths, containerId: string, netnsPath?: string, options: NetworkCallOptions = {}): Promise<void> {
   const executor = executorFor(paths, options);
@@ -201,9 +204,6 @@ export async function detachNetwork(paths: ManagerPaths, containerId: string, ne
     const result = record.result ?? resultFromLease(paths, record);
     try {
       await executor.del(containerId, record.ifName, { netns: alive ? ns : '', ...(result ? { result } : {}) });
-      // the bridge plugin unmasquerades the addresses it finds on the interface: none when the
-      // namespace or the interface is gone already
-      await removeNatChain(cniChainName(record.networkName, containerId));
     } catch (err) {
       errors.push(messageOf(err));
     }
@@ -272,16 +272,17 @@ export async function cleanupStaleNetworks(paths: ManagerPaths, live: Set<string
 }
 
 /**
- * Removes a network's bridge and lease directory once no container is attached to it (tests
- * remove their own bridges with it; the product keeps mydocker0, as docker keeps docker0).
+ * Removes a network's masquerade rule, bridge and lease directory once no container is attached
+ * to it (tests remove their own networks with it; the product keeps mydocker0, as docker keeps docker0).
  */
-export function removeNetwork(paths: ManagerPaths, settings: NetworkSettings): void {
+export async function removeNetwork(paths: ManagerPaths, settings: NetworkSettings): Promise<void> {
   const users = executorFor(paths)
     .listCached()
     .filter((r) => r.networkName === settings.name);
   if (users.length) {
     throw new ConflictError(`network ${settings.name} has attached containers: ${users.map((r) => r.containerId).join(', ')}`);
   }
+  await removeMasquerade(settings);
   deleteBridge(paths, settings);
 }
 

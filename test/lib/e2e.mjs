@@ -19,6 +19,7 @@ export const MYDOCKER = path.join(repo, 'dist', 'mydocker');
 
 const { managerPaths } = load('manager/paths');
 const { removeNetwork, DEFAULT_NETWORK_NAME } = load('manager/network/network');
+const { masqueradeComment, removeMasquerade } = load('manager/network/masquerade');
 const { containerChains } = load('manager/network/iptables');
 const { listNetns, netnsPath, removeNetns } = load('manager/network/netns');
 
@@ -211,7 +212,8 @@ export function e2eManager(tag) {
       mounts: mountsUnder(dir),
       bridgePorts: readdir(`/sys/class/net/${settings.bridge}/brif`),
       processes: processesMentioning(dir).filter((pid) => ![...children].some((c) => c.pid === pid)),
-      iptables: iptablesLinesWith([subnetPrefix]),
+      // the network's masquerade rule comes with the network on first use, like the bridge
+      iptables: iptablesLinesWith([subnetPrefix]).filter((line) => !line.includes(masqueradeComment(settings))),
     };
   }
 
@@ -242,10 +244,11 @@ export function e2eManager(tag) {
     }
     for (const id of listNetns(paths)) await step(`netns ${id}`, () => removeNetns(netnsPath(paths, id)));
     for (const point of mountsUnder(dir).reverse()) await step(`umount ${point}`, () => spawnSync('umount', ['-l', point]));
-    await step('bridge', () => {
+    await step('bridge', async () => {
       try {
-        removeNetwork(paths, settings);
+        await removeNetwork(paths, settings);
       } catch {
+        await removeMasquerade(settings).catch(() => undefined);
         spawnSync('ip', ['link', 'delete', settings.bridge, 'type', 'bridge']);
       }
     });

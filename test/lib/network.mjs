@@ -14,6 +14,7 @@ const { managerPaths } = load('manager/paths');
 export const netns = load('manager/network/netns');
 export const network = load('manager/network/network');
 export const iptablesLib = load('manager/network/iptables');
+export const masqueradeLib = load('manager/network/masquerade');
 export const bridgeLib = load('manager/network/bridge');
 
 export const BUSYBOX = '/usr/bin/busybox';
@@ -23,7 +24,7 @@ function hostRouteTexts() {
 }
 
 /** A random 10.200-249.x.0/24 no route of the host uses. */
-function freeSubnet() {
+export function freeSubnet() {
   const routes = hostRouteTexts();
   for (;;) {
     const prefix = `10.${200 + crypto.randomInt(50)}.${crypto.randomInt(256)}.`;
@@ -131,7 +132,7 @@ export async function withNetwork(fn, options) {
   } finally {
     await n.cleanup();
   }
-  assert.deepEqual(n.leftovers().iptables, [], 'iptables rules left after the network was removed');
+  assert.deepEqual(iptablesLinesWith(networkMarkers(n.settings)), [], 'iptables rules left after the network was removed');
   assert.deepEqual(iptablesOutsideTestNetworks(), rulesBefore, 'iptables-save differs from before the test');
 }
 
@@ -154,16 +155,24 @@ export function iptablesOutsideTestNetworks() {
     .map((line) => line.replace(/\[\d+:\d+\]/, '[0:0]'));
 }
 
-/** What the network's containers left on the host; every list empty means nothing. */
+/** What marks a network's lines in iptables-save: its name and the start of its subnet. */
+function networkMarkers(settings) {
+  return [settings.name, settings.subnet.split('.').slice(0, 3).join('.') + '.'];
+}
+
+/**
+ * What the network's containers left on the host; every list empty means nothing. The network's
+ * own masquerade rule is the network's, not a container's: it goes with removeNetwork.
+ */
 export function leftoversOf(paths, settings, containerIds) {
-  const subnetPrefix = settings.subnet.split('.').slice(0, 3).join('.') + '.';
-  const markers = [settings.name, subnetPrefix];
+  const markers = networkMarkers(settings);
   for (const id of containerIds) markers.push(...iptablesLib.containerChains(settings.name, id));
+  const networkRule = masqueradeLib.masqueradeComment(settings);
   const brif = `/sys/class/net/${settings.bridge}/brif`;
   const leaseDir = path.join(paths.network, 'ipam', settings.name);
   const cacheDir = path.join(paths.network, 'cache');
   return {
-    iptables: iptablesLinesWith(markers),
+    iptables: iptablesLinesWith(markers).filter((line) => !line.includes(networkRule)),
     bridgePorts: fs.existsSync(brif) ? fs.readdirSync(brif) : [],
     leases: fs.existsSync(leaseDir) ? fs.readdirSync(leaseDir).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip')) : [],
     cache: fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [],
