@@ -259,6 +259,35 @@ export function namespaceType(fd: number): number {
   return ioctlIntRaw(fd, NS_GET_NSTYPE, 0);
 }
 
+const socketRaw = libc.func('int socket(int domain, int type, int protocol)');
+const ioctlPtrRaw = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
+const closeRaw = libc.func('int close(int fd)');
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+/** struct ifreq: the interface name (IFNAMSIZ 16), then a union whose first short is ifr_flags. */
+const IFREQ_SIZE = 40;
+const IFNAMSIZ = 16;
+/**
+ * Sets an interface of the calling thread's network namespace up (`ip link set NAME up`, without
+ * a process): the socket belongs to the namespace the thread is in when it is made.
+ */
+export function interfaceUp(name: string): void {
+  const fd = check(socketRaw(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', 'AF_INET');
+  try {
+    const ifreq = Buffer.alloc(IFREQ_SIZE);
+    if (Buffer.byteLength(name) >= IFNAMSIZ) throw new SyscallError('ioctl SIOCGIFFLAGS', os.constants.errno.EINVAL, name);
+    ifreq.write(name, 0, 'latin1');
+    check(ioctlPtrRaw(fd, SIOCGIFFLAGS, ifreq), 'ioctl SIOCGIFFLAGS', name);
+    ifreq.writeUInt16LE(ifreq.readUInt16LE(IFNAMSIZ) | IFF_UP, IFNAMSIZ);
+    check(ioctlPtrRaw(fd, SIOCSIFFLAGS, ifreq), 'ioctl SIOCSIFFLAGS', name);
+  } finally {
+    closeRaw(fd);
+  }
+}
+
 const keyctlRaw = libc.func('long syscall(long nr, int op, const char *name)');
 const keyctlSetpermRaw = libc.func('long syscall(long nr, int op, int key, uint32_t perm)');
 const KEYCTL_JOIN_SESSION_KEYRING = 1;

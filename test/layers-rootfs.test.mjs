@@ -29,6 +29,8 @@ function setup(t, name) {
   return { root, paths, container };
 }
 
+/** overlay's volatile option in a mountinfo line (newer kernels show it as fsync=volatile) */
+const VOLATILE = /,(fsync=)?volatile(,|$)/;
 const mountsUnder = (dir) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.split(' ')[4]?.startsWith(dir));
 
 test('overlay rootfs: the merged view honours whiteouts and opaque dirs, writes go to upper, unmount leaves nothing mounted', async (t) => {
@@ -122,7 +124,8 @@ test('many layers (more than fit in one page of mount options) and no layers at 
   const lowers = await ensureLayers(paths, layout.inputs);
   assert.ok(lowers.join(':').length > 4096, 'absolute paths would not fit');
   const dir = container('many');
-  const rootfs = await mountRootfs(lowers, dir);
+  const rootfs = await mountRootfs(lowers, dir, { volatile: true });
+  assert.match(mountsUnder(dir)[0], VOLATILE, 'volatile through the short-path mount too');
   assert.equal(fs.readdirSync(rootfs).length, 71);
   assert.equal(fs.readFileSync(path.join(rootfs, 'layer0'), 'utf8'), '0');
   assert.equal(fs.readFileSync(path.join(rootfs, 'top'), 'utf8'), '69', 'the last layer is on top');
@@ -135,6 +138,23 @@ test('many layers (more than fit in one page of mount options) and no layers at 
   assert.deepEqual(fs.readdirSync(emptyRoot), []);
   fs.writeFileSync(path.join(emptyRoot, 'x'), 'x');
   assert.ok(fs.existsSync(path.join(empty, 'upper/x')));
+});
+
+test('a volatile overlay (for --rm containers) is mounted with "volatile" and works as the default one', async (t) => {
+  const { root, paths, container } = setup(t, 'volatile');
+  const layout = writeOciLayout(path.join(root, 'layout'), [buildLayer([{ name: 'etc/motd', content: 'hello' }], 'none')]);
+  const lowers = await ensureLayers(paths, layout.inputs);
+  const plain = container('plain');
+  await mountRootfs(lowers, plain);
+  assert.doesNotMatch(mountsUnder(plain)[0], VOLATILE, 'containers that stay keep a synced upper directory');
+  const dir = container('volatile');
+  const rootfs = await mountRootfs(lowers, dir, { volatile: true });
+  assert.match(mountsUnder(dir)[0], VOLATILE);
+  assert.equal(fs.readFileSync(path.join(rootfs, 'etc/motd'), 'utf8'), 'hello');
+  fs.writeFileSync(path.join(rootfs, 'etc/motd'), 'changed');
+  assert.equal(fs.readFileSync(path.join(dir, 'upper/etc/motd'), 'utf8'), 'changed');
+  await unmountRootfs(dir);
+  assert.deepEqual(mountsUnder(dir), []);
 });
 
 test('overlay option syntax: a store path with "," and ":" in it is escaped', async (t) => {

@@ -176,3 +176,17 @@ test('--privileged and --cap-add/--cap-drop change what the process may do', asy
   const chownOk = await runRm(['--network', 'none'], ['sh', '-c', 'touch /f && chown 1 /f && echo chown=yes']);
   assert.equal(chownOk.stdout, 'chown=yes\n', 'CHOWN is in the default set');
 });
+
+test('the root filesystem of a --rm container is a volatile overlay (no sync of changes that are discarded), of a kept one not', async (t) => {
+  const VOLATILE = /,(fsync=)?volatile(,|$)/;
+  const rootLine = (mountinfo) => mountinfo.split('\n').find((line) => line.split(' ')[4] === '/');
+  const rm = await runRm(['--network', 'none'], ['cat', '/proc/self/mountinfo']);
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.match(rootLine(rm.stdout), / - overlay /);
+  assert.match(rootLine(rm.stdout), VOLATILE);
+  const refs = ['kept-rootfs'];
+  removeAtEnd(t, m, refs);
+  const kept = await m.cli(['run', '--name', 'kept-rootfs', '--network', 'none', 'busybox', 'cat', '/proc/self/mountinfo'], { timeout: 60_000 });
+  assert.equal(kept.status, 0, kept.stderr);
+  assert.doesNotMatch(rootLine(kept.stdout), VOLATILE);
+});

@@ -39,12 +39,22 @@ test('createNetns makes a fresh namespace bound to <runRoot>/netns/<id>; the man
   const links = spawnSync('nsenter', [`--net=${file}`, 'ip', '-o', 'link'], { encoding: 'utf8' });
   assert.equal(links.status, 0, links.stderr);
   assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);
+  assert.match(links.stdout, /<LOOPBACK>/, 'lo is down');
   // another container gets another namespace
   const second = netns.createNetns(tmp.paths, 'second');
   assert.notEqual(fs.statSync(second).ino, inode);
   assert.deepEqual(netns.listNetns(tmp.paths).sort(), ['first', 'second']);
   assert.throws(() => netns.createNetns(tmp.paths, 'first'), { name: 'ManagerError', message: `network namespace ${file}: already exists` });
   assert.equal(netns.netnsExists(file), true, 'a refused create leaves the existing namespace alone');
+
+  // --network none: lo up, made in-process while the thread is in the new namespace
+  const withLo = netns.createNetns(tmp.paths, 'none', { loopbackUp: true });
+  const lo = spawnSync('nsenter', [`--net=${withLo}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' });
+  assert.match(lo.stdout, /<LOOPBACK,UP,LOWER_UP>/);
+  assert.equal(spawnSync('nsenter', [`--net=${withLo}`, '/usr/bin/busybox', 'ping', '-c', '1', '-W', '2', '127.0.0.1'], { encoding: 'utf8' }).status, 0, 'the loopback answers');
+  assert.doesNotMatch(spawnSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout, /LOWER_UP>.*DOWN/, "the manager's own lo is untouched");
+  assert.equal(ownNetns(), before);
+  netns.removeNetns(withLo);
 
   netns.removeNetns(file);
   assert.equal(netns.netnsExists(file), false);

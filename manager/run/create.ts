@@ -93,7 +93,7 @@ async function containerSpec(
 ) {
   const { flags } = request;
   const hostname = flags.hostname ?? (flags.network === 'host' ? undefined : container.id.slice(0, 12));
-  const rootfs = await mountRootfs(lowerDirs, container.dir);
+  const rootfs = await mountRootfs(lowerDirs, container.dir, { volatile: flags.rm });
   try {
     const user = resolveUser(rootfs, flags.user ?? (image.config.config?.User || undefined));
     const anonymous = imageDefaults(image.config).anonymousVolumes.filter((target) => !flags.volumes.some((v) => v.target === target));

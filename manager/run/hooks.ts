@@ -2,10 +2,8 @@
 // start the overlay is mounted and the network attached (the /etc files get the address); after
 // each stop, and before removal, both are undone. Every step is idempotent: a clean-up
 // interrupted by a crash is simply run again.
-import childProcess = require('node:child_process');
 import path = require('node:path');
 import type { Context } from '../context';
-import { ManagerError } from '../errors';
 import type { ContainerRecord, LifecycleHooks, LifecycleOptions } from '../containers/types';
 import { mountRootfs, unmountRootfs } from '../images/rootfs';
 import { writeEtcFiles } from '../network/etc-files';
@@ -23,16 +21,10 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
   const dir = record.bundle;
   const plan = readPlan(dir);
   if (!plan) return;
-  await mountRootfs(plan.lowerDirs, dir);
+  await mountRootfs(plan.lowerDirs, dir, { volatile: record.autoRemove });
   if (plan.network === 'host') return { network: { mode: 'host' } };
-  const netns = createNetns(ctx.paths, record.id);
+  const netns = createNetns(ctx.paths, record.id, { loopbackUp: plan.network === 'none' });
   if (plan.network === 'none') {
-    try {
-      loopbackUp(netns);
-    } catch (err) {
-      removeNetns(netns);
-      throw err;
-    }
     writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name });
     return { network: { mode: 'none' } };
   }
@@ -57,16 +49,6 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
     removeNetns(netns);
     throw err;
   }
-}
-
-/**
- * --network none: a namespace of the container's own with only the loopback interface, up (as
- * docker and podman give it; a namespace the runtime makes has it down). `ip` cannot take a
- * namespace by path, nsenter can.
- */
-function loopbackUp(netns: string): void {
-  const run = childProcess.spawnSync('nsenter', [`--net=${netns}`, 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
-  if (run.status !== 0) throw new ManagerError(`cannot bring the loopback interface up in ${netns}: ${(run.stderr || run.error?.message || `status ${run.status}`).trim()}`);
 }
 
 async function release(record: Readonly<ContainerRecord>, ctx: Context): Promise<void> {
