@@ -29,26 +29,39 @@ requireHere('koffi');
 const koffiAddon = Object.keys(requireHere.cache).find((file) => file.endsWith('.node') && file.includes('koffi'));
 
 const programs = [
-  { entry: 'runtime/bin.ts', out: 'mydocker-runtime.js' },
-  { entry: 'manager/bin.ts', out: 'mydocker.js' },
+  { entry: 'runtime/bin.ts', out: 'mydocker-runtime.js', valueFlags: ['--root', '--log', '--log-format', '--rootless', '--criu'] },
+  { entry: 'manager/bin.ts', out: 'mydocker.js', valueFlags: ['--root', '--run-root', '--runtime'] },
 ].filter((p) => fs.existsSync(path.join(root, p.entry)));
 
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
 // through vm.Script with V8's code cache (written next to it on first use), which saves
-// compiling the bundle at every start.
-const launcher = (bundleName) => `#!/usr/bin/env node
+// compiling the bundle at every start. One cache per command: V8 deserializes a whole cache at
+// every start, and the first run fills it with what that run compiled. One cache shared by all
+// would hold whatever ran first (`state` after a build: `run` then compiles most of its code at
+// every start) or everything (`state` then loads what only `run` needs).
+// `valueFlags`: the program's global flags that take a separate value (to find the command).
+const launcher = (bundleName, valueFlags) => `#!/usr/bin/env node
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
 const file = path.join(__dirname, ${JSON.stringify(bundleName)});
-const cacheFile = file + '.cache';
+const VALUE_FLAGS = new Set(${JSON.stringify(valueFlags)});
+function commandKey(args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (VALUE_FLAGS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return /^[a-z]{2,16}$/.test(arg) ? arg : 'other';
+  }
+  return 'other';
+}
+const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + '.cache';
 let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
 } catch {}
 const script = new vm.Script(
-  '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(file, 'utf8') + '\\n})',
+  '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(file, 'latin1') + '\\n})',
   { filename: file, cachedData },
 );
 if (cachedData === undefined || script.cachedDataRejected) {
@@ -76,6 +89,8 @@ for (const program of programs) {
     format: 'cjs',
     minifySyntax: true,
     minifyWhitespace: true,
+    // escaped non-ASCII: the launcher reads the bundle as latin1 (a one-byte string, no UTF-8 decoding)
+    charset: 'ascii',
     // koffi is a native addon; pino (a log line) and yargs (--help) are loaded only when needed.
     external: ['koffi', 'pino', 'yargs', 'yargs/yargs'],
     define: {
@@ -86,9 +101,9 @@ for (const program of programs) {
     logLevel: 'warning',
   });
   fs.renameSync(outfile, finalFile);
-  fs.rmSync(`${finalFile}.cache`, { force: true });
+  for (const old of fs.readdirSync(dist)) if (old.startsWith(`${bundleName}.`) && old.endsWith('.cache')) fs.rmSync(path.join(dist, old), { force: true });
   const launcherFile = path.join(dist, program.out);
-  fs.writeFileSync(`${launcherFile}.tmp`, launcher(bundleName), { mode: 0o755 });
+  fs.writeFileSync(`${launcherFile}.tmp`, launcher(bundleName, program.valueFlags), { mode: 0o755 });
   fs.chmodSync(`${launcherFile}.tmp`, 0o755);
   fs.renameSync(`${launcherFile}.tmp`, launcherFile);
 }

@@ -3,7 +3,6 @@
 // does, so the container's processes can be found there too.
 import fs = require('node:fs');
 import path = require('node:path');
-import { kill } from '../../native/libc';
 import { RuntimeError } from '../errors';
 import { log } from '../log';
 import { makeCgroupDir, readPids, readTrimmed, removeCgroupDir, removeDefaultParent, sleepMs, writeCgroupFile } from './fsutil';
@@ -297,7 +296,7 @@ export class CgroupV1 implements CgroupManager {
       const pids = this.pids();
       if (pids.length === 0) break;
       if (canFreeze) writeCgroupFile(path.join(freezer, 'freezer.state'), 'FROZEN', 'delete');
-      for (const pid of pids) kill(pid, 9);
+      for (const pid of pids) killIfThere(pid);
       if (canFreeze) writeCgroupFile(path.join(freezer, 'freezer.state'), 'THAWED', 'delete');
       sleepMs(round < 10 ? 2 : 20);
     }
@@ -319,5 +318,14 @@ function inheritCpuset(dir: string): void {
         writeCgroupFile(path.join(chain[i]!, file), parent, `cgroup ${chain[i]}`);
       }
     }
+  }
+}
+
+/** SIGKILL; a process that is gone already (ESRCH) is fine. Node's kill: no addon for `state`'s path. */
+function killIfThere(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

@@ -2,24 +2,16 @@
 // Thin: parse, call the typed operation, print, exit.
 import fs = require('node:fs');
 import { messageOf, RuntimeError } from '../errors';
-import { events } from '../operations/events';
-import { exec, type ExecOptions } from '../operations/exec';
-import { pause, resume } from '../operations/pause';
-import { containerPids, psTable } from '../operations/ps';
-import { resourcesFrom, update, type UpdateFlags } from '../operations/update';
 import { configureLog, log } from '../log';
-import { create, type CreateOptions } from '../operations/create';
-import { deleteContainer } from '../operations/delete';
-import { features, versionText } from '../operations/features';
-import { kill } from '../operations/kill';
-import { listStates, listText } from '../operations/list';
+import type { CreateOptions } from '../operations/create';
+import type { ExecOptions } from '../operations/exec';
 import type { GlobalOptions } from '../operations/options';
-import { run } from '../operations/run';
-import { writeSpec } from '../operations/spec';
-import { start } from '../operations/start';
-import { state } from '../operations/state';
+import type { UpdateFlags } from '../operations/update';
 import { showHelp } from './help';
 import { parseCommandLine, type Values } from './parse';
+
+// Each operation's modules are loaded when it runs: `state` or `start` (what clients call most)
+// then skip initializing create's (namespaces, mounts, cgroups, seccomp, the schema validators).
 
 // Output goes through fs.writeSync: process.stdout would switch a pipe to O_NONBLOCK, and the
 // container shares our stdio.
@@ -65,47 +57,52 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
   const id = String(v.id);
   switch (name) {
     case 'create':
-      create(global, createOptions(v));
+      (await import('../operations/create')).create(global, createOptions(v));
       return 0;
     case 'start':
-      start(global, id);
+      (await import('../operations/start')).start(global, id);
       return 0;
     case 'state':
-      out(`${JSON.stringify(state(global, id), null, 2)}\n`);
+      out(`${JSON.stringify((await import('../operations/state')).state(global, id), null, 2)}\n`);
       return 0;
     case 'kill':
-      kill(global, id, v.signal as string | undefined, Boolean(v.all));
+      (await import('../operations/kill')).kill(global, id, v.signal as string | undefined, Boolean(v.all));
       return 0;
     case 'delete':
-      deleteContainer(global, id, Boolean(v.force));
+      (await import('../operations/delete')).deleteContainer(global, id, Boolean(v.force));
       return 0;
     case 'run':
-      return run(global, { ...createOptions(v), detach: Boolean(v.detach) });
-    case 'list':
+      return (await import('../operations/run')).run(global, { ...createOptions(v), detach: Boolean(v.detach) });
+    case 'list': {
+      const { listStates, listText } = await import('../operations/list');
       out(listText(listStates(global), String(v.format), Boolean(v.quiet)));
       return 0;
+    }
     case 'spec':
-      writeSpec(String(v.bundle), Boolean(v.rootless));
+      (await import('../operations/spec')).writeSpec(String(v.bundle), Boolean(v.rootless));
       return 0;
     case 'ps': {
+      const { containerPids, psTable } = await import('../operations/ps');
       const pids = containerPids(global, id);
       out(v.format === 'json' ? `${JSON.stringify(pids)}\n` : psTable(pids, lists['ps-options'] ?? []));
       return 0;
     }
     case 'pause':
-      pause(global, id);
+      (await import('../operations/pause')).pause(global, id);
       return 0;
     case 'resume':
-      resume(global, id);
+      (await import('../operations/pause')).resume(global, id);
       return 0;
-    case 'update':
+    case 'update': {
+      const { resourcesFrom, update } = await import('../operations/update');
       update(global, id, resourcesFrom(v.resources as string | undefined, v as UpdateFlags));
       return 0;
+    }
     case 'events':
-      await events(global, id, Boolean(v.stats), String(v.interval));
+      await (await import('../operations/events')).events(global, id, Boolean(v.stats), String(v.interval));
       return 0;
     case 'exec':
-      return exec(global, execOptions(v, lists));
+      return (await import('../operations/exec')).exec(global, execOptions(v, lists));
     case 'checkpoint':
     case 'restore': {
       const criu = ['/usr/sbin/criu', '/usr/bin/criu'].find((p) => fs.existsSync(p));
@@ -116,7 +113,7 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
       );
     }
     case 'features':
-      out(`${JSON.stringify(features(), null, 2)}\n`);
+      out(`${JSON.stringify((await import('../operations/features')).features(), null, 2)}\n`);
       return 0;
     default:
       throw new Error(`command "${name}" has no handler`);
@@ -125,7 +122,7 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === '--version' || args[0] === '-v') {
-    out(versionText());
+    out((await import('../operations/features')).versionText());
     return 0;
   }
   let logFile: string | undefined;
