@@ -231,6 +231,25 @@ describe('-p / --publish', () => {
       { hostIp: '', hostPort: 8001, containerPort: 81, protocol: 'sctp' },
     ]);
     assert.deepEqual(flags.parsePublish('8000-8010:80'), [{ hostIp: '', hostPort: 8000, hostPortEnd: 8010, containerPort: 80, protocol: 'tcp' }]);
+    const one = (value) => flags.parsePublish(value).map((p) => [p.hostIp, p.hostPort, p.containerPort, p.protocol]);
+    assert.deepEqual(one('53/UDP'), [['', 0, 53, 'udp']]);
+    assert.deepEqual(one('[::1]::80/udp'), [['::1', 0, 80, 'udp']]);
+    assert.deepEqual(one('0:80'), [['', 0, 80, 'tcp']]);
+    assert.deepEqual(one('65535:1'), [['', 65535, 1, 'tcp']]);
+    assert.deepEqual(one('0.0.0.0:8080:80/tcp'), [['0.0.0.0', 8080, 80, 'tcp']]);
+    assert.deepEqual(one('127.0.0.1::7000-7001'), [
+      ['127.0.0.1', 0, 7000, 'tcp'],
+      ['127.0.0.1', 0, 7001, 'tcp'],
+    ]);
+  });
+  test('as the network takes them: 0.0.0.0 is no address, a host range onto one port and sctp refused', () => {
+    const { publishedPorts } = load('manager/run/create');
+    assert.deepEqual(publishedPorts([...flags.parsePublish('0.0.0.0:8080:80'), ...flags.parsePublish('127.0.0.1::53/udp')]), [
+      { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+      { hostIP: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    ]);
+    assert.throws(() => publishedPorts(flags.parsePublish('8000-8010:80')), { name: 'UsageError', message: /a host port range onto one container port is not supported/ });
+    assert.throws(() => publishedPorts(flags.parsePublish('80/sctp')), { name: 'UsageError', message: /sctp is not supported/ });
   });
   test('bad values', () => {
     const FLAG = '"-p, --publish"';
@@ -242,6 +261,12 @@ describe('-p / --publish', () => {
     assertUsageError(() => flags.parsePublish('8000-8002:80-81'), FLAG, 'invalid ranges');
     assertUsageError(() => flags.parsePublish('1.2.3:80:80'), FLAG, 'invalid IP address: 1.2.3');
     assertUsageError(() => flags.parsePublish('http:80'), FLAG, 'invalid host port: http');
+    assertUsageError(() => flags.parsePublish(''), FLAG, 'no container port');
+    assertUsageError(() => flags.parsePublish('abc'), FLAG, 'invalid container port: abc');
+    assertUsageError(() => flags.parsePublish('81-80'), FLAG, 'invalid container port: 81-80');
+    assertUsageError(() => flags.parsePublish('-5'), FLAG, 'invalid container port: -5');
+    assertUsageError(() => flags.parsePublish('1:2:3:4'), FLAG, 'invalid IP address: 1:2');
+    assertUsageError(() => flags.parsePublish('127.0.0.1:80'), FLAG, 'invalid host port: 127.0.0.1');
   });
 });
 

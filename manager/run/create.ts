@@ -34,13 +34,15 @@ export interface ContainerRequest {
 }
 
 /** -p as the network takes it; a host port range onto one container port is not supported. */
-function publishedPorts(flags: readonly PublishFlag[]): PortMapping[] {
+export function publishedPorts(flags: readonly PublishFlag[]): PortMapping[] {
   return flags.map((p) => {
     if (p.hostPortEnd !== undefined && p.hostPortEnd !== p.hostPort) {
       throw new UsageError(`-p ${p.hostPort}-${p.hostPortEnd}:${p.containerPort}: a host port range onto one container port is not supported`);
     }
     if (p.protocol === 'sctp') throw new UsageError(`-p ${p.hostPort}:${p.containerPort}/sctp: sctp is not supported by the mydocker0 network (tcp, udp)`);
-    return { ...(p.hostIp !== '' ? { hostIP: p.hostIp } : {}), hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol };
+    // 0.0.0.0 is every IPv4 address: the same as none given (portmap, and the overlap check)
+    const everyAddress = p.hostIp === '' || p.hostIp === '0.0.0.0';
+    return { ...(everyAddress ? {} : { hostIP: p.hostIp }), hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol };
   });
 }
 
