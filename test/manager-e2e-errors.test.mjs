@@ -61,6 +61,10 @@ test('a host port taken by a listener on 127.0.0.1: one line, and the container 
   const taken = await failsCleanly(['run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80'], new RegExp(`^mydocker: .*127\\.0\\.0\\.1:${port}.*(already allocated|in use)`));
   assert.equal(taken.made.length, 1, 'the container is made before its network: the test must see it made and removed');
   await failsCleanly(['run', '-d', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80'], new RegExp(`^mydocker: .*:${port}.*(already allocated|in use)`));
+  // in the foreground the runtime has created the container while the network was attached: the
+  // port error is the one reported, with docker's 125, and the created container is gone too
+  const foreground = await failsCleanly(['run', '--rm', '-p', `127.0.0.1:${port}:80`, 'busybox', 'true'], new RegExp(`^mydocker: .*127\\.0\\.0\\.1:${port}.*(already allocated|in use)`));
+  assert.equal(foreground.status, 125);
 });
 
 test('a host port another container publishes; a name in use; exec into a stopped container', async (t) => {

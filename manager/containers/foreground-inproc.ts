@@ -31,6 +31,8 @@ export function runsInProcess(ctx: Context, record: ContainerRecord): boolean {
   return !(record.config.tty === true && record.config.interactive !== true);
 }
 
+const noop = (): void => undefined;
+
 /** Signals that must not end mydocker while the container runs (the runtime forwards them). */
 const SHIELDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
@@ -98,6 +100,8 @@ export interface InProcessRun {
   runtimeLog: string;
   /** the container's process runs: record its pid (awaited before the exit is) */
   onStarted(pid: number, startTime: number): Promise<void>;
+  /** awaited between the runtime's create and start (the network attached meanwhile) */
+  beforeStart?(): Promise<void>;
 }
 
 /**
@@ -121,8 +125,18 @@ export async function runInProcess(ctx: Context, record: ContainerRecord, option
     configureLog({ file: options.runtimeLog, format: 'json', debug: ctx.debug });
     const stdin: ChildFd = record.config.interactive === true ? 0 : 'devnull';
     let oomKilled = false;
-    // create and start run synchronously inside this call: the container has started (or
-    // failed to) when it returns, and our environment is back.
+    // create runs synchronously inside this call (our environment is back when it returns);
+    // start follows once options.beforeStart has resolved.
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    let preparationError: unknown;
+    const beforeStart = options.beforeStart
+      ? () =>
+          options.beforeStart!().catch((err: unknown) => {
+            preparationError = err;
+            throw err;
+          })
+      : undefined;
     const exited = withoutCallerEnv(() =>
       run(
         { root: ctx.paths.runtimeRoot, systemdCgroup: false, rootless: 'auto' },
@@ -137,16 +151,20 @@ export async function runInProcess(ctx: Context, record: ContainerRecord, option
           ...(outputs.length > 0 ? { stdio: [stdin, outputs[0]!.writeFd, outputs[1]!.writeFd] as [ChildFd, ChildFd, ChildFd] } : {}),
           started: (created) => {
             state = created;
+            markStarted();
           },
           beforeDestroy: (created) => {
             oomKilled = oomKillCount(created.cgroupPaths) > 0;
           },
+          ...(beforeStart ? { beforeStart } : {}),
         },
       ),
     );
     for (const output of outputs) output.closeWriteEnd();
     let code: number;
     try {
+      // started, or failed before (then `exited` rejects)
+      await Promise.race([started, exited.then(noop, noop)]);
       if (state) {
         for (const signal of early) kill(state.pid, os.constants.signals[signal]);
         // Without the pid in the record, `stop` still finds the process through the pid file.
@@ -154,6 +172,8 @@ export async function runInProcess(ctx: Context, record: ContainerRecord, option
       }
       code = await exited;
     } catch (err) {
+      // the preparation's own error (e.g. a host port taken): as it is, not as a runtime failure
+      if (err === preparationError) throw err;
       if (!state) {
         const message = messageOf(err);
         throw new ManagerError(`container start failed: ${message}`, startFailureStatus(message));

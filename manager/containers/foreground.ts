@@ -13,7 +13,7 @@ import { createContainer, type CreateOptions } from './create';
 import { removeContainer } from './lifecycle';
 import { type ExitInfo, finalizeLocked, reconcileLocked } from './reconcile';
 import { runInProcess, runsInProcess } from './foreground-inproc';
-import { beginStart, checkStartable, failStart, startContainer } from './start';
+import { beginStart, checkStartable, failStart, preparationFailure, type StartReady, startContainer } from './start';
 import { now, storeOf } from './store';
 import { LogWriter } from './logs';
 import { ownStartTime } from './procs';
@@ -65,24 +65,43 @@ export function relaySignals(child: ChildProcess): () => void {
   };
 }
 
-/** Marks the container running with us as its monitor (lock held inside). */
-async function claim(ctx: Context, id: string, pidFile: string, runtimeLog: string, lc: LifecycleOptions): Promise<ContainerRecord> {
+/**
+ * Marks the container running with us as its monitor (lock held inside). Its network may still
+ * be being attached: `prepared.ready` says when the container may start.
+ */
+async function claim(ctx: Context, id: string, pidFile: string, runtimeLog: string, lc: LifecycleOptions): Promise<{ record: ContainerRecord; prepared: StartReady }> {
   const store = storeOf(ctx);
   return store.locked(id, async () => {
     const record = await reconcileLocked(ctx, store, store.read(id), lc);
     if (record.state.status === 'running' || record.state.status === 'paused') throw new ConflictError(`container ${record.name} is already running`);
     checkStartable(record);
+    let prepared: StartReady | undefined;
     try {
-      await beginStart(ctx, store, record, lc);
+      prepared = await beginStart(ctx, store, record, lc);
       fs.rmSync(runtimeLog, { force: true });
       record.state = { status: 'running', pid: 0, pidFile, startedAt: now(), exitCode: 0, oomKilled: false };
       record.monitor = { kind: 'foreground', pid: process.pid, startTime: ownStartTime() };
       store.write(record);
-      return record;
+      return { record, prepared };
     } catch (err) {
-      await failStart(ctx, store, record, lc, err);
-      throw err;
+      const reported = (await preparationFailure(prepared)) ?? err;
+      await failStart(ctx, store, record, lc, reported);
+      throw reported;
     }
+  });
+}
+
+/** Waits for the start's preparation (the network) and records the network settings it brought. */
+async function preparedForStart(ctx: Context, record: ContainerRecord, prepared: StartReady): Promise<void> {
+  await prepared.ready;
+  if (!prepared.networkLater || !record.network) return;
+  const network = record.network;
+  const store = storeOf(ctx);
+  await store.locked(record.id, async () => {
+    const current = store.read(record.id);
+    if (current.monitor?.pid !== process.pid) return;
+    current.network = network;
+    store.write(current);
   });
 }
 
@@ -158,15 +177,22 @@ export async function runForeground(ctx: Context, ref: string, lc: LifecycleOpti
   const dir = store.containerDir(id);
   const pidFile = path.join(dir, 'container.pid');
   const runtimeLog = path.join(dir, 'runtime.log');
-  const record = await claim(ctx, id, pidFile, runtimeLog, lc);
+  const { record, prepared } = await claim(ctx, id, pidFile, runtimeLog, lc);
   let exit: ExitInfo;
   try {
-    exit = runsInProcess(ctx, record)
-      ? await runInProcess(ctx, record, { pidFile, runtimeLog, onStarted: (pid, startTime) => recordPid(ctx, id, pid, startTime) })
-      : await runSpawned(ctx, record, pidFile, runtimeLog);
+    if (runsInProcess(ctx, record)) {
+      // the runtime creates the container while the network is attached, and starts it after
+      const beforeStart = () => preparedForStart(ctx, record, prepared);
+      exit = await runInProcess(ctx, record, { pidFile, runtimeLog, beforeStart, onStarted: (pid, startTime) => recordPid(ctx, id, pid, startTime) });
+    } else {
+      // `<runtime> run` creates and starts in one go: the network must be there before
+      await preparedForStart(ctx, record, prepared);
+      exit = await runSpawned(ctx, record, pidFile, runtimeLog);
+    }
   } catch (err) {
-    await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, err)).catch(() => undefined);
-    throw err;
+    const reported = (await preparationFailure(prepared)) ?? err;
+    await store.locked(id, async () => failStart(ctx, store, store.read(id), lc, reported)).catch(() => undefined);
+    throw reported;
   }
   try {
     await store.locked(id, async () => {

@@ -12,10 +12,12 @@ import { type ContainerStore, now, storeOf } from './store';
 import type { ContainerRecord, LifecycleOptions } from './types';
 
 /**
- * Prepares a start (lock held): leftovers of the last run go, the hooks run. Returns the record
- * marked as having pending stop hooks; on failure the hooks are undone.
+ * Prepares a start (lock held): leftovers of the last run go, the hooks run; the record is
+ * marked as having pending stop hooks. Resolves to what must be awaited before the runtime
+ * starts the container (the network, attached meanwhile; it sets record.network). On failure
+ * the caller undoes the hooks (failStart), once that promise has settled.
  */
-export async function beginStart(ctx: Context, store: ContainerStore, record: ContainerRecord, lc: LifecycleOptions): Promise<void> {
+export async function beginStart(ctx: Context, store: ContainerStore, record: ContainerRecord, lc: LifecycleOptions): Promise<StartReady> {
   await deleteFromRuntime(ctx, record.id);
   for (const file of MONITOR_FILES) fs.rmSync(path.join(record.bundle, file), { force: true });
   delete record.state.error;
@@ -23,6 +25,20 @@ export async function beginStart(ctx: Context, store: ContainerStore, record: Co
   store.write(record);
   const patch = await lc.hooks?.beforeStart?.(record, ctx);
   if (patch && patch.network) record.network = patch.network;
+  const pending = patch ? patch.pendingNetwork : undefined;
+  if (!pending) return { ready: Promise.resolve(), networkLater: false };
+  const ready = pending.then((network) => {
+    record.network = network;
+  });
+  ready.catch(() => undefined); // awaited later (preparationFailure): never an unhandled rejection
+  return { ready, networkLater: true };
+}
+
+export interface StartReady {
+  /** resolves when the container may start (record.network is set then); rejects when its preparation failed */
+  ready: Promise<void>;
+  /** record.network comes with `ready`, after the record was written */
+  networkLater: boolean;
 }
 
 /** Undoes a failed start (lock held): the runtime's container, the hooks; the error is recorded. */
@@ -60,8 +76,12 @@ export async function startContainer(ctx: Context, ref: string, lc: LifecycleOpt
     const record = await reconcileLocked(ctx, store, store.read(id), lc);
     if (isActive(record)) return record;
     checkStartable(record);
+    let prepared: StartReady | undefined;
     try {
-      await beginStart(ctx, store, record, lc);
+      prepared = await beginStart(ctx, store, record, lc);
+      // Not overlapped with the runtime's create (as the foreground run does): a failed network
+      // would leave conmon and its exit command to wait for; conmon starts once it is attached.
+      await prepared.ready;
       const launched = await launchConmon(ctx, {
         id,
         dir: record.bundle,
@@ -87,9 +107,21 @@ export async function startContainer(ctx: Context, ref: string, lc: LifecycleOpt
       store.write(record);
       return record;
     } catch (err) {
-      await failStart(ctx, store, record, lc, err);
-      throw err;
+      // a failed preparation (e.g. a host port taken) is the cause; the runtime's create then
+      // fails too, on the namespace that was removed meanwhile
+      const reported = (await preparationFailure(prepared)) ?? err;
+      await failStart(ctx, store, record, lc, reported);
+      throw reported;
     }
   });
+}
+
+/** The error of a start's preparation once it settled; undefined when it succeeded (or never began). */
+export async function preparationFailure(prepared: StartReady | undefined): Promise<unknown> {
+  if (!prepared) return undefined;
+  return prepared.ready.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
 }
 

@@ -67,6 +67,17 @@ export interface ContainerRecord {
   stopHooksPending: boolean;
 }
 
+/** What beforeStart hands back: network settings to keep, now or once the attach is done. */
+export interface StartPreparation {
+  network?: Record<string, unknown>;
+  /**
+   * A network still being attached (its plugins run while the runtime creates the container):
+   * settles with the settings to keep before the container may start. Already handled against
+   * unhandled-rejection crashes; a rejection fails the start.
+   */
+  pendingNetwork?: Promise<Record<string, unknown>>;
+}
+
 /**
  * Where the rest of the manager joins in. beforeStart runs before the runtime creates the
  * container (mount the rootfs, attach the network; it may rewrite <bundle>/config.json and may
@@ -75,7 +86,7 @@ export interface ContainerRecord {
  * beforeRemove runs just before the container's directory is deleted.
  */
 export interface LifecycleHooks {
-  beforeStart?(container: Readonly<ContainerRecord>, ctx: Context): Promise<{ network?: Record<string, unknown> } | void> | { network?: Record<string, unknown> } | void;
+  beforeStart?(container: Readonly<ContainerRecord>, ctx: Context): Promise<StartPreparation | void> | StartPreparation | void;
   afterStop?(container: Readonly<ContainerRecord>, ctx: Context): Promise<void> | void;
   beforeRemove?(container: Readonly<ContainerRecord>, ctx: Context): Promise<void> | void;
 }

@@ -39,6 +39,14 @@ export function writeEtcFiles(dir: string, opts: EtcFilesOptions): EtcFiles {
   return files;
 }
 
+/**
+ * Rewrites the hosts file of writeEtcFiles in place (same inode): a container created meanwhile
+ * has it bind-mounted already, and sees the new contents (its address, once the network is attached).
+ */
+export function rewriteHostsFile(dir: string, opts: EtcFilesOptions): void {
+  fs.writeFileSync(path.join(dir, 'hosts'), hostsFile(opts));
+}
+
 function writeFile(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text, { mode: 0o644 });

@@ -1,12 +1,13 @@
 // How the rootfs and the network join a container's lifecycle (manager/containers): before each
-// start the overlay is mounted and the network attached (the /etc files get the address); after
-// each stop, and before removal, both are undone. Every step is idempotent: a clean-up
-// interrupted by a crash is simply run again.
+// start the overlay is mounted and the network attached, the plugins running while the runtime
+// creates the container (the /etc files get the address before it starts); after each stop, and
+// before removal, both are undone. Every step is idempotent: a clean-up interrupted by a crash is
+// simply run again.
 import path = require('node:path');
 import type { Context } from '../context';
-import type { ContainerRecord, LifecycleHooks, LifecycleOptions } from '../containers/types';
+import type { ContainerRecord, LifecycleHooks, LifecycleOptions, StartPreparation } from '../containers/types';
 import { mountRootfs, unmountRootfs } from '../images/rootfs';
-import { writeEtcFiles } from '../network/etc-files';
+import { rewriteHostsFile, writeEtcFiles } from '../network/etc-files';
 import { createNetns, netnsPath, removeNetns } from '../network/netns';
 import { attachNetwork, detachNetwork } from '../network/network';
 import { formatPortMapping } from '../network/ports';
@@ -17,7 +18,7 @@ export function etcDir(containerDir: string): string {
   return path.join(containerDir, 'etc');
 }
 
-async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Promise<{ network?: Record<string, unknown> } | void> {
+async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Promise<StartPreparation | void> {
   const dir = record.bundle;
   const plan = readPlan(dir);
   if (!plan) return;
@@ -28,11 +29,14 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
     writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name });
     return { network: { mode: 'none' } };
   }
-  try {
-    const attached = await attachNetwork(ctx.paths, { containerId: record.id, name: record.name, netnsPath: netns, ports: plan.publish });
-    writeEtcFiles(etcDir(dir), { hostname: plan.hostname, name: record.name, ip: attached.ip });
-    return {
-      network: {
+  // The plugins run while the runtime creates the container (it joins the namespace by path);
+  // the container starts once they are done. /etc/hosts gets the address then, in place.
+  const etc = { hostname: plan.hostname, name: record.name };
+  writeEtcFiles(etcDir(dir), etc);
+  const pendingNetwork = attachNetwork(ctx.paths, { containerId: record.id, name: record.name, netnsPath: netns, ports: plan.publish }).then(
+    (attached) => {
+      rewriteHostsFile(etcDir(dir), { ...etc, ip: attached.ip });
+      return {
         mode: 'bridge',
         network: attached.network,
         bridge: attached.bridge,
@@ -42,13 +46,16 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
         MacAddress: attached.mac,
         ports: attached.ports.map(formatPortMapping),
         publish: attached.ports,
-      },
-    };
-  } catch (err) {
-    await detachNetwork(ctx.paths, record.id, netns).catch(() => undefined);
-    removeNetns(netns);
-    throw err;
-  }
+      };
+    },
+    async (err: unknown) => {
+      await detachNetwork(ctx.paths, record.id, netns).catch(() => undefined);
+      removeNetns(netns);
+      throw err;
+    },
+  );
+  pendingNetwork.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+  return { pendingNetwork };
 }
 
 async function release(record: Readonly<ContainerRecord>, ctx: Context): Promise<void> {

@@ -15,6 +15,11 @@ export interface RunOptions extends CreateOptions {
   started?(state: StoredState): void;
   /** Library callers (foreground): the process has exited; the cgroup is still there (e.g. its OOM count). */
   beforeDestroy?(state: StoredState): void;
+  /**
+   * Library callers: awaited between create and start, e.g. a network being attached while the
+   * container was created. A rejection ends the run as a failed start (nothing left behind).
+   */
+  beforeStart?(): Promise<void>;
 }
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
@@ -33,6 +38,7 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
   // The proxy gives the pty our window size: before start, so the program sees it at once.
   const stopProxy = !options.detach && created.consoleMaster !== undefined ? proxyConsole(created.consoleMaster) : undefined;
   try {
+    await options.beforeStart?.();
     start(global, options.id);
   } catch (err) {
     stopProxy?.();
