@@ -128,10 +128,10 @@ export async function attachNetwork(paths: ManagerPaths, opts: AttachOptions): P
     reserved = executor.reserve(list, rt);
   }
 
-  // the network's masquerade rule: one check, beside the ADD (the container runs only after both)
-  const masquerade = ensureMasquerade(settings, SHARED_CHAINS_LOCK);
   const main = executor.add(list, rt, reserved);
   const loopback = executor.run('ADD', loopbackConfList(), { containerId: opts.containerId, netns: opts.netnsPath, ifName: 'lo' });
+  // the network's masquerade rule: one check, beside the plugins (started first: they take longer)
+  const masquerade = ensureMasquerade(settings, SHARED_CHAINS_LOCK);
   const [mainOutcome, loOutcome, masqueradeOutcome] = await Promise.allSettled([main, loopback, masquerade]);
   if (mainOutcome.status === 'rejected') throw mainOutcome.reason;
   try {
