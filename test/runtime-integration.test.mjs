@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setupRuntime, RUNTIME, cleanEnv, sleep } from '../conformance/lib/runtime.mjs';
+import { setupRuntime, RUNTIME, REPO_ROOT, cleanEnv, sleep } from '../conformance/lib/runtime.mjs';
 import { assertFails, assertNoSideEffects, assertOk, bindMount, hostDir } from '../conformance/lib/checks.mjs';
 
 const rt = setupRuntime({ idPrefix: 'itest' });
@@ -150,6 +150,41 @@ test('illegal transitions leave the state as it was', async () => {
   assertFails(rt.run(['start', c.id]), /cannot start a container that has stopped/);
   assert.equal(rt.state(c.id).status, 'stopped');
   assertOk(rt.run(['delete', c.id]));
+});
+
+test('checkpoint and restore are refused in one line with the reason (here: criu fails its own check), the container untouched', async () => {
+  const bundle = rt.bundle({ args: ['sleep', '30'] });
+  const c = rt.create(bundle);
+  assertOk(c);
+  assertFails(rt.run(['checkpoint', c.id]), /^checkpoint: container ".*" is created, not running\n$/);
+  assertOk(rt.run(['start', c.id]));
+  const { criuProblem, findCriu } = await import(path.join(REPO_ROOT, 'dist/lib/runtime/operations/checkpoint.js'));
+  const reason = criuProblem(findCriu()) ?? 'checkpoint/restore through criu is not implemented';
+  for (const verb of ['checkpoint', 'restore']) {
+    const r = rt.run([verb, c.id]);
+    assertFails(r);
+    assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+    assert.ok(r.stderr.startsWith(`${verb}: ${reason.slice(0, 40)}`), r.stderr);
+  }
+  assert.equal(rt.state(c.id).status, 'running');
+  assertFails(rt.run(['checkpoint', 'nosuchcontainer']), /does not exist/);
+  assertOk(rt.run(['delete', '--force', c.id]));
+});
+
+test('criuProblem: criu missing, failing its check (a fake criu), or working', async () => {
+  const { criuProblem } = await import(path.join(REPO_ROOT, 'dist/lib/runtime/operations/checkpoint.js'));
+  assert.equal(criuProblem(undefined), 'criu is not installed (apt-get install criu)');
+  const dir = fs.mkdtempSync('/tmp/fake-criu-');
+  try {
+    const failing = path.join(dir, 'failing');
+    fs.writeFileSync(failing, '#!/bin/sh\necho "Warn: noise" >&2\necho "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" >&2\nexit 1\n', { mode: 0o755 });
+    assert.equal(criuProblem(failing), `criu (${failing}) cannot work on this host: \`criu check\` fails: Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds`);
+    const working = path.join(dir, 'working');
+    fs.writeFileSync(working, '#!/bin/sh\necho "Looks good."\n', { mode: 0o755 });
+    assert.equal(criuProblem(working), undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the pid file holds the host pid of the init, without a newline', () => {

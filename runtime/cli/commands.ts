@@ -131,13 +131,13 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'checkpoint',
-    describe: 'checkpoint a running container with criu (not supported yet: refused with the reason)',
+    describe: 'checkpoint a running container with criu (not supported: refused with the reason, e.g. criu missing or failing `criu check`)',
     positionals: [ID],
     options: [{ name: 'image-path', type: 'string', describe: 'where criu writes the images' }],
   },
   {
     name: 'restore',
-    describe: 'restore a container from criu images (not supported yet: refused with the reason)',
+    describe: 'restore a container from criu images (not supported: refused with the reason)',
     positionals: [ID],
     options: [
       { name: 'image-path', type: 'string', describe: 'where the criu images are' },

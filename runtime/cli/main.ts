@@ -104,14 +104,8 @@ async function dispatch(name: string, v: Values, lists: Record<string, string[]>
     case 'exec':
       return (await import('../operations/exec')).exec(global, execOptions(v, lists));
     case 'checkpoint':
-    case 'restore': {
-      const criu = ['/usr/sbin/criu', '/usr/bin/criu'].find((p) => fs.existsSync(p));
-      throw new RuntimeError(
-        criu
-          ? `${name}: checkpoint/restore through criu (${criu}) is not implemented by this version of mydocker-runtime`
-          : `${name}: criu is not installed (apt-get install criu), and checkpoint/restore is not implemented by this version of mydocker-runtime`,
-      );
-    }
+    case 'restore':
+      return (await import('../operations/checkpoint')).refuseCheckpoint(global, name, id);
     case 'features':
       out(`${JSON.stringify((await import('../operations/features')).features(), null, 2)}\n`);
       return 0;
