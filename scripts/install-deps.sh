@@ -21,6 +21,7 @@ apt-get install -y -q --no-install-recommends \
   iproute2 util-linux bsdutils procps python3 \
   containerd podman docker.io conmon containernetworking-plugins iptables \
   docker-registry skopeo umoci \
-  apache2-utils openssl zstd xz-utils debootstrap
+  apache2-utils openssl zstd xz-utils debootstrap \
+  criu
 [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
 npm ci --no-audit --no-fund
