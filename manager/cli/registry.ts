@@ -54,8 +54,10 @@ export const REGISTRY_COMMANDS: ManagerCommand[] = [
         insecure: Boolean(values['insecure-registry']),
         output: ctx.out,
         isTTY: process.stdout.isTTY === true,
+        unpack: true,
       });
-      // Unpacked now, as docker and podman do: the first run of the image does not wait for it.
+      // Unpacked now, as docker and podman do: the first run of the image does not wait for it
+      // (while downloading, see layers/follow-unpack.ts; here what could not be followed).
       const { imageLowerDirs } = await import('../images/prepare');
       await imageLowerDirs(ctx.paths, image);
       return 0;

@@ -30,6 +30,11 @@ export interface PullOptions {
   isTTY?: boolean;
   /** allow plain HTTP to this registry (loopback registries always may) */
   insecure?: boolean;
+  /**
+   * also unpack the layers into the layer store, each while it downloads (`mydocker pull`, and
+   * `run` of an image not yet here); a layer that cannot be followed is left to imageLowerDirs
+   */
+  unpack?: boolean;
   /** layers downloaded at once (default 3, as docker) */
   concurrency?: number;
   retry?: RetryOptions;
@@ -189,6 +194,8 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
   display.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.repository}`);
   const release = store.holdForWriting();
   let downloadedSomething = false;
+  let follow: typeof import('./layers/follow-unpack') | undefined;
+  let followers: Map<string, import('./layers/follow-unpack').FollowUnpack> | undefined;
   try {
     const resolved = await resolveManifest(client, ref, want, what);
     const { config, bytes: configBytes } = await fetchConfig(store, client, ref, resolved.manifest.config, what);
@@ -201,14 +208,19 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
     }
 
     const layers = uniqueByDigest(resolved.manifest.layers);
+    if (opts.unpack) {
+      follow = await import('./layers/follow-unpack');
+      followers = follow.planFollowers(paths, resolved.manifest.layers, config.rootfs?.diff_ids ?? []);
+    }
     const lines = new Map(layers.map((l) => [l.digest, display.layer(l.digest.slice(7, 19))]));
     await inParallel(layers, opts.concurrency ?? 3, async (layer, signal) => {
       const line = lines.get(layer.digest)!;
       if (store.hasBlob(layer.digest)) return line.final('Already exists');
-      const outcome = await downloadBlob(store, client, ref.repository, layer, `layer ${layer.digest} of ${what}`, layerEvents(line), signal);
+      const outcome = await downloadBlob(store, client, ref.repository, layer, `layer ${layer.digest} of ${what}`, layerEvents(line), signal, followers?.get(layer.digest));
       if (outcome === 'downloaded') downloadedSomething = true;
       line.final(outcome === 'downloaded' ? 'Pull complete' : 'Already exists');
     }).finally(() => display.close());
+    if (follow && followers) follow.commitFollowed(paths, followers.values());
 
     const before = store.readIndex().manifests.find((d) => d.annotations?.[REF_NAME_ANNOTATION] === name);
     if (configBytes) store.writeBlob(configBytes, resolved.manifest.config.digest);
@@ -229,6 +241,7 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
     return store.image(resolved.manifestDigest, names);
   } catch (err) {
     display.close();
+    if (follow && followers) await follow.abandonFollowed(followers.values());
     if (err instanceof ManagerError || (err as Error)?.name === 'SchemaError') throw err;
     throw new RegistryError(`pulling ${what}: ${(err as Error)?.message ?? String(err)}`);
   } finally {
@@ -256,7 +269,8 @@ export async function ensureImage(paths: ManagerPaths, reference: string, opts: 
     const write = opts.output ?? ((text: string) => void fs.writeSync(2, text));
     if (!opts.quiet) write(`Unable to find image '${familiarName(parseReference(reference))}' locally\n`);
   }
-  return pullImage(paths, reference, opts);
+  // the container needs the layers unpacked next: unpacked while they download
+  return pullImage(paths, reference, { unpack: true, ...opts });
 }
 
 function uniqueByDigest(layers: Descriptor[]): Descriptor[] {

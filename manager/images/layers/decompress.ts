@@ -85,6 +85,26 @@ export function openLayerTar(blobPath: string, mediaType: string, layer: string)
 
 type ZlibWithZstd = typeof zlib & { createZstdDecompress?: (opts?: object) => zlib.Gunzip };
 
+/**
+ * A blob arriving as a stream (`head`: its first bytes, at least 4 unless the blob is shorter)
+ * as a stream of tar bytes; null for zstd without a decoder in zlib (the zstd program reads a
+ * file: the caller unpacks from the blob once it is stored).
+ */
+export function layerTarFromStream(source: Readable, head: Buffer, mediaType: string, layer: string): LayerTarStream | null {
+  if (!mediaType.includes('tar')) throw new LayerError(layer, `unsupported layer media type ${mediaType}`);
+  const compression = detectCompression(head);
+  const abort = () => source.destroy();
+  if (compression === 'none') return { compression, tar: source, stages: [source], done: async () => {}, abort };
+  if (compression === 'gzip') {
+    const gunzip = zlib.createGunzip({ chunkSize: INFLATE_CHUNK, readableHighWaterMark: READ_AHEAD } as zlib.ZlibOptions);
+    return { compression, tar: gunzip, stages: [source, gunzip], done: async () => {}, abort };
+  }
+  const native = (zlib as ZlibWithZstd).createZstdDecompress;
+  if (typeof native !== 'function') return null;
+  const decoder = native({ readableHighWaterMark: READ_AHEAD });
+  return { compression, tar: decoder, stages: [source, decoder], done: async () => {}, abort };
+}
+
 function zstdStream(blobPath: string, mediaType: string, layer: string): LayerTarStream {
   const native = (zlib as ZlibWithZstd).createZstdDecompress;
   if (typeof native === 'function') {

@@ -21,7 +21,9 @@
 //   re-created directory must not show the lower one's contents).
 //
 // Metadata: owner, mode (setuid/setgid/sticky included), xattrs, then times; directories get
-// their times at the end, after their contents stopped changing them.
+// their times at the end, after their contents stopped changing them. A chown or chmod that
+// would not change what the kernel already gave (our own owner, a mode created as is because the
+// umask clears none of its bits) is left out: with thousands of entries every syscall counts.
 import fs = require('node:fs');
 import { lsetxattr, makedev, mknod } from '../../../native/libc';
 import type { TarEntry } from './tar-reader';
@@ -37,12 +39,29 @@ const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
+const S_ISGID = 0o2000;
+const SPECIAL_BITS = 0o7000;
 const O_CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+
+/** The umask, read without changing it (process.umask() with no argument is deprecated). */
+function currentUmask(): number {
+  try {
+    const line = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    if (line) return parseInt(line[1]!, 8);
+  } catch {
+    /* no procfs */
+  }
+  return 0o777; // unknown: every mode is then set explicitly
+}
 
 export interface OpenFile {
   fd: number;
   path: string;
   entry: TarEntry;
+  /** the owner the kernel gave is not the entry's */
+  chown: boolean;
+  /** the mode it was created with is not the entry's */
+  chmod: boolean;
 }
 
 export class LayerWriter {
@@ -50,13 +69,31 @@ export class LayerWriter {
   private readonly kinds = new Map<string, Kind>([['', 'dir']]);
   /** directory times, applied by finish() */
   private readonly dirTimes = new Map<string, TarEntry>();
+  /** setgid directories (new entries in them get the directory's group), by relative path */
+  private readonly setgidGroups = new Map<string, number>();
   private readonly root: string;
+  private readonly uid = process.geteuid?.() ?? 0;
+  private readonly gid = process.getegid?.() ?? 0;
+  private readonly umask = currentUmask();
   private lastParent = '';
   private openFile: OpenFile | null = null;
   entries = 0;
 
   constructor(root: string) {
     this.root = Buffer.from(root).toString('latin1');
+    const st = fs.statSync(root);
+    if (st.mode & S_ISGID) this.setgidGroups.set('', st.gid);
+  }
+
+  /** Whether a new entry in `parent` needs a chown to get the entry's owner. */
+  private needsChown(parent: string, entry: TarEntry): boolean {
+    const group = this.setgidGroups.size === 0 ? this.gid : (this.setgidGroups.get(parent) ?? this.gid);
+    return entry.uid !== this.uid || entry.gid !== group;
+  }
+
+  /** Whether creating with `mode` gives exactly `mode`: no special bits, none the umask clears. */
+  private createsExactly(mode: number): boolean {
+    return (mode & SPECIAL_BITS) === 0 && (mode & this.umask) === 0;
   }
 
   private full(rel: string): string {
@@ -78,12 +115,12 @@ export class LayerWriter {
     switch (entry.type) {
       case 'file':
       case 'contiguous-file':
-        return this.createFile(rel, entry);
+        return this.createFile(rel, parent, entry);
       case 'directory':
-        this.directory(rel, entry);
+        this.directory(rel, parent, entry);
         return null;
       case 'symlink':
-        this.symlink(rel, entry);
+        this.symlink(rel, parent, entry);
         return null;
       case 'link':
         this.hardlink(rel, entry);
@@ -108,8 +145,10 @@ export class LayerWriter {
       const kind = this.kinds.get(prefix);
       if (kind === undefined) {
         // the archive did not list this directory before its contents: make it like tar does
-        fs.mkdirSync(fsPath(this.full(prefix)));
-        fs.chmodSync(fsPath(this.full(prefix)), 0o755);
+        const full = fsPath(this.full(prefix));
+        fs.mkdirSync(full, 0o755);
+        // in a setgid directory it inherited the bit (and the group: kept, as tar does)
+        if (!this.createsExactly(0o755) || this.setgidGroups.size > 0) fs.chmodSync(full, 0o755);
         this.kinds.set(prefix, 'dir');
       } else if (kind === 'symlink') {
         throw new EntryError(entryName, `parent ${displayName(prefix)} is a symbolic link (entries are never written through symlinks)`);
@@ -133,7 +172,9 @@ export class LayerWriter {
       const prefix = `${rel}/`;
       for (const key of this.kinds.keys()) if (key.startsWith(prefix)) this.kinds.delete(key);
       for (const key of this.dirTimes.keys()) if (key.startsWith(prefix)) this.dirTimes.delete(key);
+      for (const key of this.setgidGroups.keys()) if (key.startsWith(prefix)) this.setgidGroups.delete(key);
       this.dirTimes.delete(rel);
+      this.setgidGroups.delete(rel);
     } else {
       fs.unlinkSync(full);
     }
@@ -142,12 +183,15 @@ export class LayerWriter {
     return existing;
   }
 
-  private createFile(rel: string, entry: TarEntry): OpenFile {
+  private createFile(rel: string, parent: string, entry: TarEntry): OpenFile {
     this.replace(rel, false, entry.name);
     const path = this.full(rel);
-    const fd = fs.openSync(fsPath(path), O_CREATE_NEW, 0o600);
+    const mode = entry.mode & 0o7777;
+    const exact = this.createsExactly(mode);
+    // in a private directory: created with its final mode when the umask allows, else 0600 until closeFile
+    const fd = fs.openSync(fsPath(path), O_CREATE_NEW, exact ? mode : 0o600);
     this.kinds.set(rel, 'other');
-    this.openFile = { fd, path, entry };
+    this.openFile = { fd, path, entry, chown: this.needsChown(parent, entry), chmod: !exact };
     return this.openFile;
   }
 
@@ -155,8 +199,8 @@ export class LayerWriter {
   closeFile(file: OpenFile): void {
     const { fd, entry } = file;
     try {
-      fs.fchownSync(fd, entry.uid, entry.gid);
-      fs.fchmodSync(fd, entry.mode & 0o7777);
+      if (file.chown) fs.fchownSync(fd, entry.uid, entry.gid);
+      if (file.chmod) fs.fchmodSync(fd, entry.mode & 0o7777);
       this.setXattrs(file.path, entry);
       fs.futimesSync(fd, entry.atime, entry.mtime);
     } finally {
@@ -165,27 +209,35 @@ export class LayerWriter {
     }
   }
 
-  private directory(rel: string, entry: TarEntry): void {
+  private directory(rel: string, parent: string, entry: TarEntry): void {
     const path = fsPath(this.full(rel));
     const previous = this.replace(rel, true, entry.name);
+    const mode = entry.mode & 0o7777;
     if (previous !== 'dir') {
-      fs.mkdirSync(path, 0o700);
+      // made in a setgid directory, it inherits the bit: then the chmod below is needed
+      const exact = this.createsExactly(mode) && !this.setgidGroups.has(parent);
+      fs.mkdirSync(path, exact ? mode : 0o700);
       this.kinds.set(rel, 'dir');
       // re-created in place of this layer's own whiteout: the lower directory's contents stay hidden
       if (previous === 'whiteout') lsetxattr(path, OPAQUE_XATTR, Buffer.from('y'));
+      if (this.needsChown(parent, entry)) fs.chownSync(path, entry.uid, entry.gid);
+      if (!exact) fs.chmodSync(path, mode);
+    } else {
+      fs.chownSync(path, entry.uid, entry.gid);
+      fs.chmodSync(path, mode);
     }
-    fs.chownSync(path, entry.uid, entry.gid);
-    fs.chmodSync(path, entry.mode & 0o7777);
+    if (mode & S_ISGID) this.setgidGroups.set(rel, entry.gid);
+    else this.setgidGroups.delete(rel);
     this.setXattrs(this.full(rel), entry);
     this.dirTimes.set(rel, entry);
   }
 
-  private symlink(rel: string, entry: TarEntry): void {
+  private symlink(rel: string, parent: string, entry: TarEntry): void {
     this.replace(rel, false, entry.name);
     const path = fsPath(this.full(rel));
     fs.symlinkSync(fsPath(entry.linkname), path); // kept as written, absolute targets included
     this.kinds.set(rel, 'symlink');
-    fs.lchownSync(path, entry.uid, entry.gid);
+    if (this.needsChown(parent, entry)) fs.lchownSync(path, entry.uid, entry.gid);
     this.setXattrs(this.full(rel), entry);
     fs.lutimesSync(path, entry.atime, entry.mtime);
   }

@@ -57,7 +57,7 @@ export function readLayerMetadata(paths: ManagerPaths, chainID: string): LayerMe
   }
 }
 
-function isPresent(paths: ManagerPaths, chainID: string): boolean {
+export function isPresent(paths: ManagerPaths, chainID: string): boolean {
   return fs.existsSync(path.join(layerDir(paths, chainID), METADATA));
 }
 
@@ -90,25 +90,58 @@ export async function ensureLayers(paths: ManagerPaths, layers: LayerSource[]): 
   return chains.map((chain) => layerDiffDir(paths, chain));
 }
 
-interface Staged {
-  index: number;
+/** A layer unpacked into a staging directory of paths.layers, not yet under its final name. */
+export interface StagedLayer {
+  chainID: string;
   dir: string;
 }
 
-async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains: string[], missing: number[]): Promise<void> {
+/** A fresh staging directory for chainID's layer, with its empty diff directory. */
+export function stageLayer(paths: ManagerPaths, chainID: string): StagedLayer {
   fs.mkdirSync(paths.layers, { recursive: true, mode: 0o700 });
-  const staged: Staged[] = [];
+  const dir = fs.mkdtempSync(path.join(paths.layers, `.tmp-${process.pid}-${digestHex(chainID).slice(0, 12)}-`));
+  fs.mkdirSync(path.join(dir, DIFF));
+  return { chainID, dir };
+}
+
+export function stagedDiffDir(staged: StagedLayer): string {
+  return path.join(staged.dir, DIFF);
+}
+
+/** Completes a staged layer: its metadata, once its content is verified. */
+export function writeStagedMetadata(staged: StagedLayer, metadata: LayerMetadata): void {
+  fs.writeFileSync(path.join(staged.dir, METADATA), `${JSON.stringify(metadata)}\n`);
+}
+
+export function discardStaged(staged: StagedLayer[]): void {
+  for (const { dir } of staged) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Gives complete staged layers their final names (a layer another unpack put there first wins). */
+export function commitStaged(paths: ManagerPaths, staged: StagedLayer[]): void {
+  for (const { chainID, dir } of staged) {
+    try {
+      fs.renameSync(dir, layerDir(paths, chainID));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      fs.rmSync(dir, { recursive: true, force: true }); // another unpack of the same layer won
+    }
+  }
+}
+
+async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains: string[], missing: number[]): Promise<void> {
+  const staged: StagedLayer[] = [];
   const queue = [...missing];
   let failure: unknown = null;
   const worker = async (): Promise<void> => {
     for (let i = queue.shift(); i !== undefined && failure === null; i = queue.shift()) {
       const chain = chains[i]!;
       try {
-        const dir = fs.mkdtempSync(path.join(paths.layers, `.tmp-${process.pid}-${digestHex(chain).slice(0, 12)}-`));
-        staged.push({ index: i, dir });
-        fs.mkdirSync(path.join(dir, DIFF));
-        const unpacked = await unpackLayer(layers[i]!, path.join(dir, DIFF));
-        const metadata: LayerMetadata = {
+        const stage = stageLayer(paths, chain);
+        staged.push(stage);
+        const unpacked = await unpackLayer(layers[i]!, stagedDiffDir(stage));
+        writeStagedMetadata(stage, {
           chainID: chain,
           diffID: unpacked.diffID,
           parent: i === 0 ? null : chains[i - 1]!,
@@ -116,8 +149,7 @@ async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains:
           entries: unpacked.entries,
           digest: layerName(layers[i]!),
           created: new Date().toISOString(),
-        };
-        fs.writeFileSync(path.join(dir, METADATA), `${JSON.stringify(metadata)}\n`);
+        });
       } catch (err) {
         failure ??= err;
       }
@@ -125,18 +157,10 @@ async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains:
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_UNPACKS, missing.length) }, worker));
   if (failure !== null) {
-    for (const { dir } of staged) fs.rmSync(dir, { recursive: true, force: true });
+    discardStaged(staged);
     throw failure;
   }
-  for (const { index, dir } of staged) {
-    try {
-      fs.renameSync(dir, layerDir(paths, chains[index]!));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-      fs.rmSync(dir, { recursive: true, force: true }); // another unpack of the same layer won
-    }
-  }
+  commitStaged(paths, staged);
 }
 
 function processAlive(pid: number): boolean {

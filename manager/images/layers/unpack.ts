@@ -12,7 +12,7 @@ import path = require('node:path');
 import { pipeline } from 'node:stream/promises';
 import fs = require('node:fs');
 import { LayerError } from './layer-error';
-import { openLayerTar, type Compression } from './decompress';
+import { openLayerTar, type Compression, type LayerTarStream } from './decompress';
 import { createTarExtract, toTarEntry } from './tar-reader';
 import { EntryError, LayerWriter, type OpenFile } from './layer-writer';
 
@@ -54,7 +54,15 @@ function writeAll(fd: number, chunk: Buffer): void {
  */
 export async function unpackLayer(source: LayerSource, destDir: string): Promise<UnpackedLayer> {
   const name = layerName(source);
-  const input = openLayerTar(source.blobPath, source.mediaType, name);
+  return unpackTarStream(openLayerTar(source.blobPath, source.mediaType, name), source.diffID, destDir, name);
+}
+
+/**
+ * Unpacks the tar bytes of `input` (a blob's, see decompress.ts) into destDir, an existing,
+ * empty, private directory; `name` names the layer in errors. Refuses entries that would write
+ * outside destDir and a content whose sha256 is not diffID. On error the caller removes destDir.
+ */
+export async function unpackTarStream(input: LayerTarStream, diffID: string, destDir: string, name: string): Promise<UnpackedLayer> {
   const writer = new LayerWriter(destDir);
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -113,8 +121,8 @@ export async function unpackLayer(source: LayerSource, destDir: string): Promise
     throw new LayerError(name, `not a valid ${input.compression === 'none' ? '' : `${input.compression} `}tar stream: ${(err as Error).message}`);
   }
   const actual = `sha256:${hash.digest('hex')}`;
-  if (actual !== source.diffID) {
-    throw new LayerError(name, `uncompressed content is ${actual}, but the image config says diffID ${source.diffID}`);
+  if (actual !== diffID) {
+    throw new LayerError(name, `uncompressed content is ${actual}, but the image config says diffID ${diffID}`);
   }
   return { diffID: actual, size, entries: writer.entries, compression: input.compression };
 }

@@ -21,6 +21,25 @@ export type BlobEvent =
 
 export type BlobOutcome = 'present' | 'downloaded';
 
+/**
+ * Something that reads the partial file while it is being written (the layer unpack of a pull,
+ * see layers/follow-unpack.ts). It is told how far the file is valid; bytes it has read become
+ * void when the file is truncated (restarted). Before the blob is committed, `verified` is
+ * awaited: a rejection fails the download and the blob is not stored.
+ */
+export interface DownloadFollower {
+  /** the partial file at `file` holds `offset` bytes already (a previous pull's, or none) */
+  opened(file: string, offset: number): void;
+  /** bytes [0, offset) are written */
+  progress(offset: number): void;
+  /** the file was truncated to 0: what was read of it is void */
+  restarted(): void;
+  /** the whole blob is there and matches its digest */
+  verified(size: number): Promise<void>;
+  /** the download failed (or was aborted): stop reading */
+  failed(err: unknown): void;
+}
+
 interface Partial {
   fd: number;
   offset: number;
@@ -45,7 +64,8 @@ async function openPartial(file: string, size: number): Promise<Partial> {
   return { fd, offset, hash, resumed: offset > 0 };
 }
 
-function restart(p: Partial): void {
+function restart(p: Partial, follower?: DownloadFollower): void {
+  follower?.restarted();
   fs.ftruncateSync(p.fd, 0);
   p.offset = 0;
   p.hash = crypto.createHash('sha256');
@@ -60,17 +80,17 @@ function append(p: Partial, chunk: Uint8Array): void {
 }
 
 /** One request from p.offset to the end (or to an error, leaving p at the bytes written). */
-async function transfer(client: RegistryClient, repository: string, desc: Descriptor, what: string, p: Partial, onEvent: (e: BlobEvent) => void, signal?: AbortSignal): Promise<void> {
+async function transfer(client: RegistryClient, repository: string, desc: Descriptor, what: string, p: Partial, onEvent: (e: BlobEvent) => void, signal?: AbortSignal, follower?: DownloadFollower): Promise<void> {
   const res = await client.openBlob(repository, desc.digest, p.offset, what, signal, true);
   if (res.status === 416) {
     // what we hold cannot be resumed from: start again
     await res.bytes().catch(() => undefined);
-    restart(p);
+    restart(p, follower);
     throw new TransientError(`${what}: the registry refused to resume at byte ${p.offset}`);
   }
   if (p.offset > 0) {
     const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
-    if (res.status !== 206 || Number(start) !== p.offset) restart(p); // the registry sent the whole blob
+    if (res.status !== 206 || Number(start) !== p.offset) restart(p, follower); // the registry sent the whole blob
     else {
       p.resumed = true;
       onEvent({ kind: 'resuming', current: p.offset, total: desc.size });
@@ -81,6 +101,7 @@ async function transfer(client: RegistryClient, repository: string, desc: Descri
     await res.pipeTo((chunk) => {
       if (p.offset + chunk.length > desc.size) throw new RegistryError(`${what}: the registry sent more than the ${desc.size} bytes the manifest says`);
       append(p, chunk);
+      follower?.progress(p.offset);
       onEvent({ kind: 'progress', current: p.offset, total: desc.size });
     });
   } catch (err) {
@@ -118,21 +139,24 @@ export async function downloadBlob(
   what: string,
   onEvent: (e: BlobEvent) => void,
   signal?: AbortSignal,
+  follower?: DownloadFollower,
 ): Promise<BlobOutcome> {
   if (store.hasBlob(desc.digest)) return 'present';
   const file = store.ingestPath(desc.digest);
   const unlock = await lockIngest(`${file.replace(/\.partial$/, '')}.lock`, () => onEvent({ kind: 'waiting' }), signal);
   let p: Partial | undefined;
+  let committing = false;
   try {
     if (store.hasBlob(desc.digest)) return 'present';
     p = await openPartial(file, desc.size);
+    follower?.opened(file, p.offset);
     for (let fromScratch = false; ; fromScratch = true) {
       const partial = p;
       if (partial.offset < desc.size) {
         await withRetries(
           () => {
             signal?.throwIfAborted();
-            return transfer(client, repository, desc, what, partial, onEvent, signal);
+            return transfer(client, repository, desc, what, partial, onEvent, signal, follower);
           },
           { ...client.retry, onRetry: (err, attempt, delayMs) => onEvent({ kind: 'retrying', attempt, delayMs, reason: err.message }) },
         );
@@ -143,7 +167,7 @@ export async function downloadBlob(
       // A resumed download may have started from a bad partial file or joined a different
       // answer: once more from byte 0; a whole download that does not verify is refused.
       if (partial.resumed && !fromScratch) {
-        restart(partial);
+        restart(partial, follower);
         partial.resumed = false;
         continue;
       }
@@ -153,11 +177,27 @@ export async function downloadBlob(
       throw new DigestMismatchError(desc.digest, actual, what);
     }
     // durable before it gets its final name: a crash must not leave a short blob under a digest
-    await new Promise<void>((resolve, reject) => fs.fdatasync(p!.fd, (err) => (err ? reject(err) : resolve())));
+    const synced = new Promise<void>((resolve, reject) => fs.fdatasync(p!.fd, (err) => (err ? reject(err) : resolve())));
+    if (follower) {
+      committing = true; // the follower's verdict is final: it is not told of a failure after this
+      const verdict = follower.verified(desc.size);
+      const [sync, check] = await Promise.allSettled([synced, verdict]);
+      if (check.status === 'rejected') {
+        // the blob matches its digest but what it holds was refused: it is not stored either
+        fs.closeSync(p.fd);
+        p = undefined;
+        fs.rmSync(file, { force: true });
+        throw check.reason;
+      }
+      if (sync.status === 'rejected') throw sync.reason;
+    } else await synced;
     fs.closeSync(p.fd);
     p = undefined;
     await store.commitIngest(desc.digest, file, true);
     return 'downloaded';
+  } catch (err) {
+    if (!committing) follower?.failed(err);
+    throw err;
   } finally {
     if (p) fs.closeSync(p.fd);
     unlock();
