@@ -14,10 +14,10 @@ import path = require('node:path');
 import type { ManagerPaths } from '../../paths';
 import { chainIDs, digestHex, isSha256Digest } from './chain';
 import { LayerError } from './layer-error';
-import { unpackLayer, layerName, type LayerSource } from './unpack';
+import { layerName, type LayerSource } from './source';
 
 export { chainIDs } from './chain';
-export type { LayerSource } from './unpack';
+export type { LayerSource } from './source';
 
 export interface LayerMetadata {
   chainID: string;
@@ -131,6 +131,8 @@ export function commitStaged(paths: ManagerPaths, staged: StagedLayer[]): void {
 }
 
 async function unpackMissing(paths: ManagerPaths, layers: LayerSource[], chains: string[], missing: number[]): Promise<void> {
+  // loaded only when a layer is missing: `run` of an image that is all there skips tar and gzip
+  const { unpackLayer } = await import('./unpack');
   const staged: StagedLayer[] = [];
   const queue = [...missing];
   let failure: unknown = null;

@@ -8,23 +8,15 @@
 // they cost a few microseconds each, far less than a round trip through the thread pool, while
 // decompression (zlib) still runs in the pool alongside.
 import crypto = require('node:crypto');
-import path = require('node:path');
 import { pipeline } from 'node:stream/promises';
 import fs = require('node:fs');
 import { LayerError } from './layer-error';
+import { layerName, type LayerSource } from './source';
+
+export { layerName, type LayerSource } from './source';
 import { openLayerTar, type Compression, type LayerTarStream } from './decompress';
 import { createTarExtract, toTarEntry } from './tar-reader';
 import { EntryError, LayerWriter, type OpenFile } from './layer-writer';
-
-export interface LayerSource {
-  /** the (possibly compressed) layer blob */
-  blobPath: string;
-  mediaType: string;
-  /** sha256 of the uncompressed tar, from the image config's rootfs.diff_ids */
-  diffID: string;
-  /** the blob's digest, for messages (default: taken from an OCI layout's blobs/sha256/<hex> path) */
-  digest?: string;
-}
 
 export interface UnpackedLayer {
   diffID: string;
@@ -34,13 +26,6 @@ export interface UnpackedLayer {
   compression: Compression;
 }
 
-/** How the layer is named in errors: its blob digest when known. */
-export function layerName(source: LayerSource): string {
-  if (source.digest) return source.digest;
-  const hex = path.basename(source.blobPath);
-  const alg = path.basename(path.dirname(source.blobPath));
-  return /^[0-9a-f]{64}$/.test(hex) && alg === 'sha256' ? `sha256:${hex}` : source.diffID;
-}
 
 function writeAll(fd: number, chunk: Buffer): void {
   let offset = 0;
