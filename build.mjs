@@ -88,6 +88,9 @@ for (const program of programs) {
     target: 'node20',
     format: 'cjs',
     minifySyntax: true,
+    // short local names: 25 % less to read and hold at every start (about 2 ms of `run`); stack
+    // traces of the bundles are terse (errors carry their own messages; dist/lib is the readable build)
+    minifyIdentifiers: true,
     minifyWhitespace: true,
     // escaped non-ASCII: the launcher reads the bundle as latin1 (a one-byte string, no UTF-8 decoding)
     charset: 'ascii',
