@@ -60,10 +60,9 @@ let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
 } catch {}
-const script = new vm.Script(
-  '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(file, 'latin1') + '\\n})',
-  { filename: file, cachedData },
-);
+// the bundle is built wrapped in the module function: read as it is, the source is one flat
+// string (a concatenation here would be copied again when V8 flattens it)
+const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
@@ -94,6 +93,9 @@ for (const program of programs) {
     minifyWhitespace: true,
     // escaped non-ASCII: the launcher reads the bundle as latin1 (a one-byte string, no UTF-8 decoding)
     charset: 'ascii',
+    // the launcher compiles the bundle as one function of the CommonJS module arguments
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '\n})' },
     // koffi is a native addon; pino (a log line) and yargs (--help) are loaded only when needed.
     external: ['koffi', 'pino', 'yargs', 'yargs/yargs'],
     define: {

@@ -4,10 +4,11 @@
 // requires the bytes it does not know to be zero); pointers inside it are the addresses of
 // Buffers that stay referenced until the call returns.
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const syscallBpf = libc.func('long syscall(long nr, int cmd, void *attr, uint size)');
+const syscallBpf = lazyFunc(libc, 'long syscall(long nr, int cmd, void *attr, uint size)');
 
 const SYS_BPF: Record<string, number> = { x64: 321, arm64: 280 };
 

@@ -1,6 +1,7 @@
 // Every libc call the runtime makes goes through this file: one koffi binding per
 // function, plus a helper that turns a -1 return into a typed SyscallError.
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import os = require('node:os');
 
 import { registerHardExit } from './exit';
@@ -23,7 +24,7 @@ export class SyscallError extends Error {
   }
 }
 
-const strerrorRaw = libc.func('const char *strerror(int errnum)');
+const strerrorRaw = lazyFunc(libc, 'const char *strerror(int errnum)');
 export function strerror(errno: number): string {
   return String(strerrorRaw(errno)).toLowerCase();
 }
@@ -51,9 +52,9 @@ function nr(name: string): number {
   return n;
 }
 
-const syscallStrStr = libc.func('long syscall(long nr, const char *a, const char *b)');
-const syscallIntUint = libc.func('long syscall(long nr, int a, uint b)');
-const syscallIntIntPtrUint = libc.func('long syscall(long nr, int a, int b, void *c, uint d)');
+const syscallStrStr = lazyFunc(libc, 'long syscall(long nr, const char *a, const char *b)');
+const syscallIntUint = lazyFunc(libc, 'long syscall(long nr, int a, uint b)');
+const syscallIntIntPtrUint = lazyFunc(libc, 'long syscall(long nr, int a, int b, void *c, uint d)');
 
 export function pivotRoot(newRoot: string, putOld: string): void {
   check(syscallStrStr(nr('pivot_root'), newRoot, putOld), 'pivot_root', newRoot);
@@ -68,8 +69,8 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
 }
 
 // --- namespaces
-const unshareRaw = libc.func('int unshare(int flags)');
-const setnsRaw = libc.func('int setns(int fd, int nstype)');
+const unshareRaw = lazyFunc(libc, 'int unshare(int flags)');
+const setnsRaw = lazyFunc(libc, 'int setns(int fd, int nstype)');
 export function unshare(flags: number): void {
   check(unshareRaw(flags), 'unshare', `0x${flags.toString(16)}`);
 }
@@ -90,8 +91,8 @@ export const CLONE = {
 } as const;
 
 // --- mounts
-const mountRaw = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
-const umount2Raw = libc.func('int umount2(const char *target, int flags)');
+const mountRaw = lazyFunc(libc, 'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+const umount2Raw = lazyFunc(libc, 'int umount2(const char *target, int flags)');
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   check(mountRaw(source, target, fstype, flags, data), 'mount', `${source ?? 'none'} on ${target}${fstype ? ` (${fstype})` : ''}`);
 }
@@ -126,8 +127,8 @@ export const MS = {
 export const MNT_DETACH = 2;
 
 // --- identity, files, processes
-const sethostnameRaw = libc.func('int sethostname(const char *name, size_t len)');
-const setdomainnameRaw = libc.func('int setdomainname(const char *name, size_t len)');
+const sethostnameRaw = lazyFunc(libc, 'int sethostname(const char *name, size_t len)');
+const setdomainnameRaw = lazyFunc(libc, 'int setdomainname(const char *name, size_t len)');
 export function sethostname(name: string): void {
   check(sethostnameRaw(name, Buffer.byteLength(name)), 'sethostname', name);
 }
@@ -135,12 +136,12 @@ export function setdomainname(name: string): void {
   check(setdomainnameRaw(name, Buffer.byteLength(name)), 'setdomainname', name);
 }
 
-const chdirRaw = libc.func('int chdir(const char *path)');
-const fchdirRaw = libc.func('int fchdir(int fd)');
+const chdirRaw = lazyFunc(libc, 'int chdir(const char *path)');
+const fchdirRaw = lazyFunc(libc, 'int fchdir(int fd)');
 export function fchdir(fd: number, what: string): void {
   check(fchdirRaw(fd), 'fchdir', what);
 }
-const chrootRaw = libc.func('int chroot(const char *path)');
+const chrootRaw = lazyFunc(libc, 'int chroot(const char *path)');
 export function chdir(path: string): void {
   check(chdirRaw(path), 'chdir', path);
 }
@@ -148,7 +149,7 @@ export function chroot(path: string): void {
   check(chrootRaw(path), 'chroot', path);
 }
 
-const mknodRaw = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const mknodRaw = lazyFunc(libc, 'int mknod(const char *path, uint32_t mode, uint64_t dev)');
 export function mknod(path: string, mode: number, dev: bigint): void {
   check(mknodRaw(path, mode, dev), 'mknod', path);
 }
@@ -161,8 +162,8 @@ export function makedev(major: number, minor: number): bigint {
 
 // --- extended attributes (the layer store: overlay whiteout markers, xattrs from image layers).
 // Paths go in as NUL-terminated bytes: layer entry names are byte strings, not always UTF-8.
-const lsetxattrRaw = libc.func('int lsetxattr(const void *path, const char *name, const void *value, size_t size, int flags)');
-const lgetxattrRaw = libc.func('long lgetxattr(const void *path, const char *name, _Out_ void *value, size_t size)');
+const lsetxattrRaw = lazyFunc(libc, 'int lsetxattr(const void *path, const char *name, const void *value, size_t size, int flags)');
+const lgetxattrRaw = lazyFunc(libc, 'long lgetxattr(const void *path, const char *name, _Out_ void *value, size_t size)');
 function cPath(p: string | Buffer): Buffer {
   return Buffer.concat([typeof p === 'string' ? Buffer.from(p) : p, Buffer.alloc(1)]);
 }
@@ -179,12 +180,12 @@ export function lgetxattr(path: string | Buffer, name: string): Buffer | null {
   throw new SyscallError(`lgetxattr ${name}`, errno, path.toString());
 }
 
-const mkfifoRaw = libc.func('int mkfifo(const char *path, uint32_t mode)');
+const mkfifoRaw = lazyFunc(libc, 'int mkfifo(const char *path, uint32_t mode)');
 export function mkfifo(path: string, mode: number): void {
   check(mkfifoRaw(path, mode), 'mkfifo', path);
 }
 
-const flockRaw = libc.func('int flock(int fd, int op)');
+const flockRaw = lazyFunc(libc, 'int flock(int fd, int op)');
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_UN = 8;
@@ -192,7 +193,7 @@ export function flock(fd: number, op: number, what: string): void {
   check(flockRaw(fd, op), 'flock', what);
 }
 
-const killRaw = libc.func('int kill(int pid, int sig)');
+const killRaw = lazyFunc(libc, 'int kill(int pid, int sig)');
 /** kill(pid, sig); returns false when the process does not exist (ESRCH). */
 export function kill(pid: number, signal: number): boolean {
   if (killRaw(pid, signal) === 0) return true;
@@ -201,7 +202,7 @@ export function kill(pid: number, signal: number): boolean {
   throw new SyscallError('kill', errno, `pid ${pid}`);
 }
 
-const socketpairRaw = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+const socketpairRaw = lazyFunc(libc, 'int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
@@ -212,7 +213,7 @@ export function socketpair(type: number): [number, number] {
   return [sv[0]!, sv[1]!];
 }
 
-const pipe2Raw = libc.func('int pipe2(_Out_ int *fds, int flags)');
+const pipe2Raw = lazyFunc(libc, 'int pipe2(_Out_ int *fds, int flags)');
 export const O_CLOEXEC = 0o2000000;
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe2(flags = O_CLOEXEC): [number, number] {
@@ -222,7 +223,7 @@ export function pipe2(flags = O_CLOEXEC): [number, number] {
 }
 
 const PollFd = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
-const pollRaw = libc.func('int poll(_Inout_ pollfd *fds, unsigned long nfds, int timeout)');
+const pollRaw = lazyFunc(libc, 'int poll(_Inout_ pollfd *fds, unsigned long nfds, int timeout)');
 export const POLLIN = 1;
 /** Waits up to timeoutMs for fd to become readable; returns whether it did. */
 export function pollReadable(fd: number, timeoutMs: number): boolean {
@@ -233,14 +234,14 @@ export function pollReadable(fd: number, timeoutMs: number): boolean {
 }
 
 const Rlimit = koffi.struct('rlimit64', { cur: 'uint64_t', max: 'uint64_t' });
-const prlimitRaw = libc.func('int prlimit64(int pid, int resource, const rlimit64 *newLimit, _Out_ rlimit64 *oldLimit)');
+const prlimitRaw = lazyFunc(libc, 'int prlimit64(int pid, int resource, const rlimit64 *newLimit, _Out_ rlimit64 *oldLimit)');
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 export function prlimit(pid: number, resource: number, soft: bigint, hard: bigint, what: string): void {
   void Rlimit;
   check(prlimitRaw(pid, resource, { cur: soft, max: hard }, null), 'prlimit', what);
 }
 
-const fcntlRaw = libc.func('int fcntl(int fd, int cmd, int arg)');
+const fcntlRaw = lazyFunc(libc, 'int fcntl(int fd, int cmd, int arg)');
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const FD_CLOEXEC = 1;
@@ -252,16 +253,16 @@ export function fdIsOpen(fd: number): boolean {
   return fcntlRaw(fd, F_GETFD, 0) >= 0;
 }
 
-const ioctlIntRaw = libc.func('int ioctl(int fd, unsigned long request, int arg)');
+const ioctlIntRaw = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, int arg)');
 const NS_GET_NSTYPE = 0xb703;
 /** The CLONE_NEW* type of a namespace fd, or -1 when fd is not a namespace. */
 export function namespaceType(fd: number): number {
   return ioctlIntRaw(fd, NS_GET_NSTYPE, 0);
 }
 
-const socketRaw = libc.func('int socket(int domain, int type, int protocol)');
-const ioctlPtrRaw = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
-const closeRaw = libc.func('int close(int fd)');
+const socketRaw = lazyFunc(libc, 'int socket(int domain, int type, int protocol)');
+const ioctlPtrRaw = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, void *arg)');
+const closeRaw = lazyFunc(libc, 'int close(int fd)');
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SIOCGIFFLAGS = 0x8913;
@@ -288,8 +289,8 @@ export function interfaceUp(name: string): void {
   }
 }
 
-const keyctlRaw = libc.func('long syscall(long nr, int op, const char *name)');
-const keyctlSetpermRaw = libc.func('long syscall(long nr, int op, int key, uint32_t perm)');
+const keyctlRaw = lazyFunc(libc, 'long syscall(long nr, int op, const char *name)');
+const keyctlSetpermRaw = lazyFunc(libc, 'long syscall(long nr, int op, int key, uint32_t perm)');
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 const KEYCTL_SETPERM = 5;
 const SYS_KEYCTL: Record<string, number> = { x64: 250, arm64: 219 };
@@ -311,8 +312,8 @@ export function joinSessionKeyring(name: string): boolean {
   return true;
 }
 
-const setfsuidRaw = libc.func('int setfsuid(uint32_t uid)');
-const setfsgidRaw = libc.func('int setfsgid(uint32_t gid)');
+const setfsuidRaw = lazyFunc(libc, 'int setfsuid(uint32_t uid)');
+const setfsgidRaw = lazyFunc(libc, 'int setfsgid(uint32_t gid)');
 /**
  * Runs fn with the calling thread's filesystem ids set to uid/gid (setfsuid is per thread), so
  * that what it creates belongs to them; e.g. inside a filesystem a user namespace owns, where
@@ -329,7 +330,7 @@ export function withFsIds<T>(uid: number, gid: number, fn: () => T): T {
   }
 }
 
-const prctlRaw = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const prctlRaw = lazyFunc(libc, 'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const PR_SET_CHILD_SUBREAPER = 36;
 /** Orphaned descendants are reparented to us (run waits for a container init forked by the helper). */
 export function becomeSubreaper(): void {

@@ -8,6 +8,7 @@
 import fs = require('node:fs');
 import os = require('node:os');
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { SyscallError } from './libc';
 
 const lib = koffi.load('libseccomp.so.2');
@@ -67,26 +68,26 @@ export interface ArgCmp {
 }
 
 // --- bindings
-const seccompInit = lib.func('void *seccomp_init(uint32_t def_action)');
-const seccompRelease = lib.func('void seccomp_release(void *ctx)');
-const seccompArchAdd = lib.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)');
-const seccompArchRemove = lib.func('int seccomp_arch_remove(void *ctx, uint32_t arch_token)');
-const seccompArchNative = lib.func('uint32_t seccomp_arch_native(void)');
-const seccompArchResolveName = lib.func('uint32_t seccomp_arch_resolve_name(const char *arch_name)');
-const seccompSyscallResolveName = lib.func('int seccomp_syscall_resolve_name(const char *name)');
-const seccompSyscallResolveNameArch = lib.func('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)');
+const seccompInit = lazyFunc(lib, 'void *seccomp_init(uint32_t def_action)');
+const seccompRelease = lazyFunc(lib, 'void seccomp_release(void *ctx)');
+const seccompArchAdd = lazyFunc(lib, 'int seccomp_arch_add(void *ctx, uint32_t arch_token)');
+const seccompArchRemove = lazyFunc(lib, 'int seccomp_arch_remove(void *ctx, uint32_t arch_token)');
+const seccompArchNative = lazyFunc(lib, 'uint32_t seccomp_arch_native(void)');
+const seccompArchResolveName = lazyFunc(lib, 'uint32_t seccomp_arch_resolve_name(const char *arch_name)');
+const seccompSyscallResolveName = lazyFunc(lib, 'int seccomp_syscall_resolve_name(const char *name)');
+const seccompSyscallResolveNameArch = lazyFunc(lib, 'int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)');
 // struct scmp_arg_cmp[] is passed as a Buffer we lay out ourselves (see argBuffer)
-const seccompRuleAddArray = lib.func(
+const seccompRuleAddArray = lazyFunc(lib, 
   'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const uint8_t *arg_array)',
 );
-const seccompAttrSet = lib.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)');
-const seccompExportBpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
-const seccompApiGet = lib.func('unsigned int seccomp_api_get(void)');
+const seccompAttrSet = lazyFunc(lib, 'int seccomp_attr_set(void *ctx, int attr, uint32_t value)');
+const seccompExportBpf = lazyFunc(lib, 'int seccomp_export_bpf(void *ctx, int fd)');
+const seccompApiGet = lazyFunc(lib, 'unsigned int seccomp_api_get(void)');
 const ScmpVersion = koffi.struct('scmp_version', { major: 'unsigned int', minor: 'unsigned int', micro: 'unsigned int' });
-const seccompVersion = lib.func('const scmp_version *seccomp_version(void)');
-const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
+const seccompVersion = lazyFunc(lib, 'const scmp_version *seccomp_version(void)');
+const memfdCreate = lazyFunc(libc, 'int memfd_create(const char *name, unsigned int flags)');
 const MFD_CLOEXEC = 1;
-const seccompSyscall = libc.func('long syscall(long nr, unsigned int op, unsigned int flags, void *args)');
+const seccompSyscall = lazyFunc(libc, 'long syscall(long nr, unsigned int op, unsigned int flags, void *args)');
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277, riscv64: 277, ppc64: 358, s390x: 348 };
 const SECCOMP_SET_MODE_FILTER = 1;
 

@@ -1,12 +1,13 @@
 // The new mount API, for idmapped mounts: clone a tree detached (open_tree), give it an id
 // mapping (mount_setattr with MOUNT_ATTR_IDMAP and a user namespace fd), attach it (move_mount).
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const openTreeRaw = libc.func('long syscall(long nr, int dfd, const char *path, uint32_t flags)');
-const mountSetattrRaw = libc.func('long syscall(long nr, int dfd, const char *path, uint32_t flags, void *attr, size_t size)');
-const moveMountRaw = libc.func('long syscall(long nr, int fromDfd, const char *fromPath, int toDfd, const char *toPath, uint32_t flags)');
+const openTreeRaw = lazyFunc(libc, 'long syscall(long nr, int dfd, const char *path, uint32_t flags)');
+const mountSetattrRaw = lazyFunc(libc, 'long syscall(long nr, int dfd, const char *path, uint32_t flags, void *attr, size_t size)');
+const moveMountRaw = lazyFunc(libc, 'long syscall(long nr, int fromDfd, const char *fromPath, int toDfd, const char *toPath, uint32_t flags)');
 
 const NR: Record<string, { open_tree: number; move_mount: number; mount_setattr: number }> = {
   x64: { open_tree: 428, move_mount: 429, mount_setattr: 442 },
@@ -30,7 +31,7 @@ function nr() {
 export function idmappedBind(source: string, target: string, usernsFd: number, recursive: boolean): void {
   const tree = Number(openTreeRaw(nr().open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
   if (tree < 0) throw new SyscallError('open_tree', koffi.errno(), source);
-  const closeTree = libc.func('int close(int fd)');
+  const closeTree = lazyFunc(libc, 'int close(int fd)');
   try {
     const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
     attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);

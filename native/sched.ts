@@ -1,12 +1,13 @@
 // Scheduling attributes the runtime sets on the container's process from outside, before it
 // execs: sched_setattr(2), ioprio_set(2) and sched_setaffinity(2).
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const syscallPtr = libc.func('long syscall(long nr, int pid, void *attr, uint32_t flags)');
-const syscallIoprio = libc.func('long syscall(long nr, int which, int who, int ioprio)');
-const setaffinityRaw = libc.func('int sched_setaffinity(int pid, size_t size, void *mask)');
+const syscallPtr = lazyFunc(libc, 'long syscall(long nr, int pid, void *attr, uint32_t flags)');
+const syscallIoprio = lazyFunc(libc, 'long syscall(long nr, int which, int who, int ioprio)');
+const setaffinityRaw = lazyFunc(libc, 'int sched_setaffinity(int pid, size_t size, void *mask)');
 
 const NR: Record<string, { sched_setattr: number; ioprio_set: number }> = {
   x64: { sched_setattr: 314, ioprio_set: 251 },

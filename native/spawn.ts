@@ -3,26 +3,27 @@
 // the child), starts from the calling thread (so the child inherits the namespaces the main
 // thread has entered), and costs a fraction of loading child_process and a ChildProcess.
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { pidfdOpen, SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const posixSpawn = libc.func(
+const posixSpawn = lazyFunc(libc, 
   'int posix_spawn(_Out_ int *pid, const char *path, void *fileActions, void *attr, const char **argv, const char **envp)',
 );
-const actionsInit = libc.func('int posix_spawn_file_actions_init(void *fa)');
-const actionsDestroy = libc.func('int posix_spawn_file_actions_destroy(void *fa)');
-const actionsDup2 = libc.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
-const actionsOpen = libc.func('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int flags, uint32_t mode)');
-const actionsChdir = libc.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
-const attrInit = libc.func('int posix_spawnattr_init(void *attr)');
-const attrDestroy = libc.func('int posix_spawnattr_destroy(void *attr)');
-const attrSetFlags = libc.func('int posix_spawnattr_setflags(void *attr, short flags)');
-const attrSetSigmask = libc.func('int posix_spawnattr_setsigmask(void *attr, void *sigset)');
-const attrSetSigdefault = libc.func('int posix_spawnattr_setsigdefault(void *attr, void *sigset)');
-const sigemptyset = libc.func('int sigemptyset(void *set)');
-const sigfillset = libc.func('int sigfillset(void *set)');
-const waitidRaw = libc.func('int waitid(int idtype, int id, void *infop, int options)');
-const fcntlDupfd = libc.func('int fcntl(int fd, int cmd, int arg)');
+const actionsInit = lazyFunc(libc, 'int posix_spawn_file_actions_init(void *fa)');
+const actionsDestroy = lazyFunc(libc, 'int posix_spawn_file_actions_destroy(void *fa)');
+const actionsDup2 = lazyFunc(libc, 'int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
+const actionsOpen = lazyFunc(libc, 'int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int flags, uint32_t mode)');
+const actionsChdir = lazyFunc(libc, 'int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
+const attrInit = lazyFunc(libc, 'int posix_spawnattr_init(void *attr)');
+const attrDestroy = lazyFunc(libc, 'int posix_spawnattr_destroy(void *attr)');
+const attrSetFlags = lazyFunc(libc, 'int posix_spawnattr_setflags(void *attr, short flags)');
+const attrSetSigmask = lazyFunc(libc, 'int posix_spawnattr_setsigmask(void *attr, void *sigset)');
+const attrSetSigdefault = lazyFunc(libc, 'int posix_spawnattr_setsigdefault(void *attr, void *sigset)');
+const sigemptyset = lazyFunc(libc, 'int sigemptyset(void *set)');
+const sigfillset = lazyFunc(libc, 'int sigfillset(void *set)');
+const waitidRaw = lazyFunc(libc, 'int waitid(int idtype, int id, void *infop, int options)');
+const fcntlDupfd = lazyFunc(libc, 'int fcntl(int fd, int cmd, int arg)');
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -91,7 +92,7 @@ export function spawnProcess(options: SpawnOptions): number {
   }
 }
 
-const closeRaw = libc.func('int close(int fd)');
+const closeRaw = lazyFunc(libc, 'int close(int fd)');
 function closeFd(fd: number): void {
   closeRaw(fd);
 }

@@ -2,14 +2,15 @@
 // and sending a pty master to a --console-socket by SCM_RIGHTS (what containerd and conmon wait for).
 import fs = require('node:fs');
 import koffi = require('./koffi');
+import { lazyFunc } from './lazy-func';
 import { SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const ioctlIntPtr = libc.func('int ioctl(int fd, unsigned long request, _Inout_ int *arg)');
-const ioctlInt = libc.func('int ioctl(int fd, unsigned long request, int arg)');
-const ioctlBuffer = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
-const socketRaw = libc.func('int socket(int domain, int type, int protocol)');
-const connectRaw = libc.func('int connect(int fd, void *addr, uint32_t len)');
+const ioctlIntPtr = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, _Inout_ int *arg)');
+const ioctlInt = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, int arg)');
+const ioctlBuffer = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, void *arg)');
+const socketRaw = lazyFunc(libc, 'int socket(int domain, int type, int protocol)');
+const connectRaw = lazyFunc(libc, 'int connect(int fd, void *addr, uint32_t len)');
 koffi.struct('mydocker_iovec', { iov_base: 'void *', iov_len: 'size_t' });
 koffi.struct('mydocker_msghdr', {
   msg_name: 'void *',
@@ -20,7 +21,7 @@ koffi.struct('mydocker_msghdr', {
   msg_controllen: 'size_t',
   msg_flags: 'int',
 });
-const sendmsgRaw = libc.func('long sendmsg(int fd, const mydocker_msghdr *msg, int flags)');
+const sendmsgRaw = lazyFunc(libc, 'long sendmsg(int fd, const mydocker_msghdr *msg, int flags)');
 
 const TIOCGPTN = 0x80045430;
 const TIOCSPTLCK = 0x40045431;
@@ -107,7 +108,7 @@ export function sendFds(socket: number, payload: Buffer, fds: readonly number[])
   check(sent, 'sendmsg', `fd ${socket}`);
 }
 
-const recvmsgRaw = libc.func('long recvmsg(int fd, _Inout_ mydocker_msghdr *msg, int flags)');
+const recvmsgRaw = lazyFunc(libc, 'long recvmsg(int fd, _Inout_ mydocker_msghdr *msg, int flags)');
 const MSG_CMSG_CLOEXEC = 0x40000000;
 
 /** Receives one message into `buffer`, and the fd attached to it if there is one. */

@@ -33,6 +33,11 @@ test('secureJoin: symlinks in the rootfs resolve inside it, never above it', (t)
   assert.equal(secureJoin(root, 'etc-link/hosts'), path.join(root, 'etc/hosts'));
   assert.equal(secureJoin(root, '/not/there/yet'), path.join(root, 'not/there/yet'));
   assert.throws(() => secureJoin(root, '/loop1/x'), /too many levels of symbolic links/);
+  // the root itself, a root given with a trailing slash, and the host's / as the root
+  assert.equal(secureJoin(root, ''), root);
+  assert.equal(secureJoin(`${root}/`, '/etc/./x'), path.join(root, 'etc/x'));
+  assert.equal(secureJoin('/', '/tmp/../etc//passwd'), '/etc/passwd');
+  assert.equal(secureJoin('/', '..'), '/');
 });
 
 test('mount options: flags set and cleared, propagation apart, unknown ones become data', () => {

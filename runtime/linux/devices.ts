@@ -24,25 +24,46 @@ const TYPE_BITS: Record<string, number> = {
 };
 
 /**
+ * The directories of the rootfs that devices go into, resolved (secureJoin) and made once for a
+ * whole /dev: by container path, their host path.
+ */
+export type DeviceDirs = Map<string, string>;
+
+/** Where a device goes on the host, and what is there now. */
+function locateDevice(rootfs: string, devicePath: string, field: string, dirs: DeviceDirs): { target: string; existing?: fs.Stats } {
+  const clean = path.posix.normalize(`/${devicePath}`);
+  if (clean === '/') throw new ConfigError(`${field}.path: "${devicePath}" is not a path to a file`);
+  const parent = path.posix.dirname(clean);
+  let dir = dirs.get(parent);
+  if (dir === undefined) {
+    dir = secureJoin(rootfs, parent);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    dirs.set(parent, dir);
+  }
+  let target = path.join(dir, path.posix.basename(clean));
+  let existing = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) {
+    // a link at the device's own path is followed inside the rootfs, as every path is
+    target = secureJoin(rootfs, clean);
+    existing = fs.lstatSync(target, { throwIfNoEntry: false });
+  }
+  return { target, existing };
+}
+
+/**
  * `replace`: for the default devices, whatever the image left at the path is replaced; a
  * device the config asks for must not collide with a different file (config-linux.md#devices).
  */
-export function createDevice(rootfs: string, device: Device, field: string, replace = false): void {
+export function createDevice(rootfs: string, device: Device, field: string, replace = false, dirs: DeviceDirs = new Map()): void {
   const typeBits = TYPE_BITS[device.type];
   if (typeBits === undefined) throw new ConfigError(`${field}.type: "${device.type}" is not one of c, b, u, p`);
   if (device.type !== 'p' && (device.major === undefined || device.minor === undefined)) {
     throw new ConfigError(`${field}: major and minor are required for a "${device.type}" device`);
   }
-  const target = secureJoin(rootfs, device.path);
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+  const { target, existing: found } = locateDevice(rootfs, device.path, field, dirs);
+  let existing = found;
   const mode = device.fileMode ?? 0o666;
   const dev = device.type === 'p' ? 0n : makedev(device.major!, device.minor!);
-  let existing: fs.Stats | undefined;
-  try {
-    existing = fs.lstatSync(target);
-  } catch {
-    existing = undefined;
-  }
   if (existing && replace) {
     fs.rmSync(target, { force: true, recursive: existing.isDirectory() });
     existing = undefined;
@@ -61,10 +82,14 @@ export function createDevice(rootfs: string, device: Device, field: string, repl
 }
 
 /** /dev/ptmx -> pts/ptmx and the std* links, as runc makes them. */
-export function createDevLinks(rootfs: string): void {
-  const dev = secureJoin(rootfs, '/dev');
+export function createDevLinks(rootfs: string, dirs: DeviceDirs = new Map()): void {
+  const dev = dirs.get('/dev') ?? secureJoin(rootfs, '/dev');
   const ptmx = path.join(dev, 'ptmx');
-  fs.rmSync(ptmx, { force: true });
+  try {
+    fs.unlinkSync(ptmx);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   fs.symlinkSync('pts/ptmx', ptmx);
   const links: [string, string][] = [
     ['/proc/self/fd', 'fd'],

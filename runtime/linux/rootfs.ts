@@ -9,7 +9,7 @@ import { ConfigError, RuntimeError } from '../errors';
 import type { Device, Mount, RuntimeConfig } from '../spec/types';
 import type { CgroupPaths } from '../cgroups/manager';
 import { mountCgroups } from './cgroup-mount';
-import { createDevice, createDevLinks, DEFAULT_DEVICES } from './devices';
+import { createDevice, createDevLinks, DEFAULT_DEVICES, type DeviceDirs } from './devices';
 import { idmappedBind } from '../../native/mount-api';
 import { reap } from '../../native/spawn';
 import { InitProcess } from './init-process';
@@ -63,11 +63,12 @@ export function prepareRootfs(ctx: RootfsContext): void {
       ...DEFAULT_DEVICES.map((d, i): [Device, string, boolean] => [d, `default device ${i}`, true]),
       ...(ctx.config.linux?.devices ?? []).map((d, i): [Device, string, boolean] => [d, `linux.devices[${i}]`, false]),
     ];
+    const dirs: DeviceDirs = new Map();
     for (const [device, field, isDefault] of devices) {
       if (ctx.userns) bindDevice(ctx, device, field, isDefault);
-      else createDevice(ctx.rootfs, device, field, isDefault);
+      else createDevice(ctx.rootfs, device, field, isDefault, dirs);
     }
-    createInRootfs(ctx, () => createDevLinks(ctx.rootfs));
+    createInRootfs(ctx, () => createDevLinks(ctx.rootfs, dirs));
   }
 }
 

@@ -7,9 +7,16 @@ import { RuntimeError } from '../errors';
 
 const MAX_SYMLINKS = 255;
 
+const namesOf = (p: string) => p.split('/').filter((part) => part !== '' && part !== '.');
+
 export function secureJoin(root: string, unsafePath: string): string {
+  // Paths are built by concatenation (the names are clean: no "", "." or ".."): path.join
+  // normalizes at every step, which was most of the cost of setting up /dev.
+  const base = path.resolve(root);
+  const prefix = base === '/' ? '' : base;
+  const at = (names: readonly string[]) => (names.length === 0 ? base : `${prefix}/${names.join('/')}`);
   let resolved: string[] = [];
-  let pending = unsafePath.split('/').filter((part) => part !== '' && part !== '.');
+  let pending = namesOf(unsafePath);
   let links = 0;
   while (pending.length > 0) {
     const part = pending.shift()!;
@@ -17,17 +24,17 @@ export function secureJoin(root: string, unsafePath: string): string {
       resolved.pop();
       continue;
     }
-    const candidate = path.join(root, ...resolved, part);
+    const candidate = at([...resolved, part]);
     // not there (yet): keep the name as given (no exception: this runs for every mount)
     const stat = fs.lstatSync(candidate, { throwIfNoEntry: false });
     if (stat?.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw new RuntimeError(`${unsafePath}: too many levels of symbolic links inside the rootfs`);
       const target = fs.readlinkSync(candidate);
       if (target.startsWith('/')) resolved = [];
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      pending = [...namesOf(target), ...pending];
       continue;
     }
     resolved.push(part);
   }
-  return path.join(root, ...resolved);
+  return at(resolved);
 }
