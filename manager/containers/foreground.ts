@@ -2,11 +2,11 @@
 // process: create, start, wait and delete), relays the container's output to its own and into
 // the container's log (without a terminal; with one the runtime proxies the pty to our
 // terminal itself: raw mode, window size), forwards signals, and records the exit status.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
-import tty = require('node:tty');
+import { isatty } from '../../native/libc';
 import type { Context } from '../context';
 import { ConflictError, ManagerError, NotFoundError } from '../errors';
 import { createContainer, type CreateOptions } from './create';
@@ -19,6 +19,7 @@ import { LogWriter } from './logs';
 import { ownStartTime } from './procs';
 import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
 import type { ContainerRecord, LifecycleOptions } from './types';
+import { childProcess } from '../system/child-process';
 
 /** The last error the runtime wrote to its --log file (JSON lines), if any. */
 export function lastRuntimeError(logFile: string): string | undefined {
@@ -55,7 +56,7 @@ const SHIELDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'S
  * passes them on to the container's process) instead of ending mydocker. Returns the undo.
  */
 export function relaySignals(child: ChildProcess): () => void {
-  const forward = new Set(forwardedSignals(tty.isatty(0)));
+  const forward = new Set(forwardedSignals(isatty(0)));
   const onSignal = (signal: NodeJS.Signals) => {
     if (forward.has(signal) && child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
@@ -108,7 +109,7 @@ async function preparedForStart(ctx: Context, record: ContainerRecord, prepared:
 /** `<runtime> run` as our child (any runtime: runc too); resolves to the container's exit. */
 async function runSpawned(ctx: Context, record: ContainerRecord, pidFile: string, runtimeLog: string): Promise<ExitInfo> {
   const terminal = record.config.tty === true;
-  const child = spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', record.bundle, '--pid-file', pidFile, record.id], {
+  const child = childProcess().spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', record.bundle, '--pid-file', pidFile, record.id], {
     env: runtimeEnv(),
     stdio: [record.config.interactive === true ? 'inherit' : 'ignore', terminal ? 'inherit' : 'pipe', 'pipe'],
   });

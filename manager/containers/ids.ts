@@ -1,10 +1,10 @@
 // Container ids: 64 random hex digits, shown as their first 12.
-import crypto = require('node:crypto');
+import { randomHex } from '../system/random';
 
 export const FULL_ID = /^[0-9a-f]{64}$/;
 
 export function newContainerId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 export function shortId(id: string): string {

@@ -4,13 +4,13 @@
 // <persist dir>/exit (and <persist dir>/oom after an OOM kill) and then runs the exit command.
 // It reports the container's pid (or the runtime's error) on the sync pipe (_OCI_SYNCPIPE) as
 // one JSON line: {"data": PID} or {"data": -1, "message": "..."}.
-import { spawn } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Readable } from 'node:stream';
 import type { Context } from '../context';
 import { ManagerError } from '../errors';
 import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
+import { childProcess } from '../system/child-process';
 
 export const DEFAULT_CONMON = '/usr/bin/conmon';
 
@@ -113,7 +113,7 @@ export async function launchConmon(ctx: Context, launch: ConmonLaunch): Promise<
   const [socketDir] = socketDirAndUuid(ctx, launch.id);
   fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const program = conmonPath(launch.conmon);
-  const child = spawn(program, conmonArgs(ctx, launch), {
+  const child = childProcess().spawn(program, conmonArgs(ctx, launch), {
     cwd: launch.dir,
     env: { ...runtimeEnv(), _OCI_SYNCPIPE: '3' },
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 // Container names: given (docker's rule) or generated as adjective_surname.
-import crypto = require('node:crypto');
+import { randomInt } from '../system/random';
 import { UsageError } from '../errors';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -29,11 +29,11 @@ const SURNAMES = [
 ];
 
 function pick(list: readonly string[]): string {
-  return list[crypto.randomInt(list.length)]!;
+  return list[randomInt(list.length)]!;
 }
 
 /** A docker-like generated name; after a few collisions a number is added (as docker does). */
 export function generateName(attempt = 0): string {
   const name = `${pick(ADJECTIVES)}_${pick(SURNAMES)}`;
-  return attempt < 3 ? name : `${name}${crypto.randomInt(1000)}`;
+  return attempt < 3 ? name : `${name}${randomInt(1000)}`;
 }

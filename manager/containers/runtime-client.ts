@@ -1,11 +1,12 @@
 // Calls to the OCI runtime's command line (mydocker-runtime or runc: the same CLI), with the
 // manager's --root for the runtime's state and a clean environment (no NODE_EXTRA_CA_CERTS:
 // the runtime is a Node program too, and parsing that bundle costs ~30 ms per call).
-import { execFile, type ExecFileException } from 'node:child_process';
+import type { ExecFileException } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import { ManagerError } from '../errors';
 import type { Context } from '../context';
+import { childProcess } from '../system/child-process';
 
 export const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -26,7 +27,7 @@ export interface RuntimeResult {
 /** Runs the runtime to completion; never throws for a non-zero exit (see `check`). */
 export function callRuntime(ctx: Context, args: string[], input?: string): Promise<RuntimeResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(ctx.runtime, [...runtimeGlobalArgs(ctx), ...args], { env: runtimeEnv(), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const child = childProcess().execFile(ctx.runtime, [...runtimeGlobalArgs(ctx), ...args], { env: runtimeEnv(), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const e = err as (ExecFileException & { code?: number | string }) | null;
       if (e && typeof e.code === 'string') {
         reject(new ManagerError(`cannot run the OCI runtime ${ctx.runtime}: ${e.code}`));

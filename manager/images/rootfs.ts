@@ -10,9 +10,9 @@
 // `umoci raw unpack` from the OCI layout.
 import fs = require('node:fs');
 import path = require('node:path');
-import { execFile } from 'node:child_process';
 import { MNT_DETACH, mount, umount2 } from '../../native/libc';
 import { ManagerError, UsageError } from '../errors';
+import { childProcess } from '../system/child-process';
 
 export type StorageDriver = 'overlay' | 'vfs';
 
@@ -157,7 +157,7 @@ export async function unmountRootfs(containerDir: string): Promise<void> {
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+    childProcess().execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
       if (!err) return resolve();
       const detail = String(stderr).trim().split('\n').pop() || err.message;
       reject(new ManagerError(`${cmd} ${args.slice(0, 2).join(' ')}: ${detail}`));

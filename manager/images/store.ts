@@ -8,12 +8,12 @@
 // of blobs (pull, load, import) hold gc.lock shared for as long as their blobs are not yet
 // referenced from the index; garbage collection takes it exclusively, so it never deletes a blob
 // that a pull in progress has just written.
-import crypto = require('node:crypto');
 import fs = require('node:fs');
 import path = require('node:path');
 import { flock, LOCK_EX, LOCK_SH, LOCK_UN } from '../../native/libc';
 import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
+import { randomHex } from '../system/random';
 import { canonicalName, parseReference } from './reference';
 import { type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, MEDIA_TYPES, REF_NAME_ANNOTATION } from './types';
 
@@ -40,8 +40,14 @@ export interface ImageRecord {
   size: number;
 }
 
+/** node:crypto, loaded on first use: it costs about 5 ms of a start, and reading images hashes nothing. */
+function createHash(algorithm: string): import('node:crypto').Hash {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+}
+
 export function sha256Digest(data: Buffer | string): Digest {
-  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
 export function assertDigest(digest: string, what: string): asserts digest is Digest {
@@ -270,7 +276,7 @@ export class ImageStore {
   }
 
   private writeAtomically(file: string, data: Buffer | string): void {
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomHex(4)}.tmp`;
     fs.writeFileSync(tmp, data, { mode: 0o644 });
     fs.renameSync(tmp, file);
   }
@@ -281,7 +287,7 @@ function emptyIndex(): ImageIndex {
 }
 
 export async function hashFile(file: string): Promise<Digest> {
-  const hash = crypto.createHash('sha256');
+  const hash = createHash('sha256');
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
 }

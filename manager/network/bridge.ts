@@ -12,11 +12,11 @@
 // traffic in FORWARD, needed where the FORWARD policy is DROP). The loopback plugin brings up
 // `lo` in a list of its own (no state to undo).
 import fs = require('node:fs');
-import childProcess = require('node:child_process');
 import path = require('node:path');
 import { ManagerError, UsageError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import { CNI_VERSION, type CniConfList, type CniPluginConfig } from './cni';
+import { childProcess } from '../system/child-process';
 
 export interface NetworkSettings {
   /** the CNI network name: iptables comments and chain names, the lease directory */
@@ -196,7 +196,7 @@ export function bridgeExists(bridge: string): boolean {
  */
 export function deleteBridge(paths: ManagerPaths, settings: NetworkSettings): void {
   if (bridgeExists(settings.bridge)) {
-    const run = childProcess.spawnSync('ip', ['link', 'delete', settings.bridge, 'type', 'bridge'], { encoding: 'utf8' });
+    const run = childProcess().spawnSync('ip', ['link', 'delete', settings.bridge, 'type', 'bridge'], { encoding: 'utf8' });
     if (run.status !== 0 && bridgeExists(settings.bridge)) {
       throw new ManagerError(`cannot delete the bridge ${settings.bridge}: ${(run.stderr || run.error?.message || '').trim()}`);
     }

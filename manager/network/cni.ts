@@ -9,12 +9,12 @@
 // without a result, and the next command can still DEL what the plugins had done. A directory
 // lock (flock on the container's cache directory) is held while a command runs, so that the
 // clean-up of abandoned records can tell a running ADD from a dead one.
-import childProcess = require('node:child_process');
 import fs = require('node:fs');
 import path = require('node:path');
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError } from '../errors';
 import { tryFlock, withFileLock } from './lock';
+import { childProcess } from '../system/child-process';
 
 export const CNI_VERSION = '1.0.0';
 export const DEFAULT_CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
@@ -365,7 +365,7 @@ export class CniExecutor {
     const started = performance.now();
     const done = (ok: boolean) => this.onPluginDone?.({ network: list.name, plugin: plugin.type, command, ms: performance.now() - started, ok });
     return new Promise<string>((resolve, reject) => {
-      const child = childProcess.spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = childProcess().spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -60,12 +60,15 @@ async function beforeStart(record: Readonly<ContainerRecord>, ctx: Context): Pro
 
 async function release(record: Readonly<ContainerRecord>, ctx: Context): Promise<void> {
   const plan = readPlan(record.bundle);
-  if (plan?.network === 'bridge' || plan?.network === 'none') {
+  const network = async () => {
+    if (plan?.network !== 'bridge' && plan?.network !== 'none') return;
     const netns = netnsPath(ctx.paths, record.id);
     if (plan.network === 'bridge') await detachNetwork(ctx.paths, record.id, netns);
     removeNetns(netns);
-  }
-  await unmountRootfs(record.bundle);
+  };
+  // The rootfs is unmounted while the CNI plugins' DEL runs: neither needs the other.
+  const outcomes = await Promise.allSettled([network(), unmountRootfs(record.bundle)]);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
 export const CONTAINER_HOOKS: LifecycleHooks = { beforeStart, afterStop: release, beforeRemove: release };

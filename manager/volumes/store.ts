@@ -1,10 +1,10 @@
 // Named volumes: <root>/volumes/<name>/_data, as docker keeps them. A volume is created by
 // `mydocker volume create` or on first use by `run -v NAME:/path`, and survives its containers.
-import crypto = require('node:crypto');
 import fs = require('node:fs');
 import path = require('node:path');
 import { ConflictError, NotFoundError, UsageError } from '../errors';
 import type { ManagerPaths } from '../paths';
+import { randomHex } from '../system/random';
 
 /** docker's rule for volume names (a source that does not match is a path, or an error). */
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -49,14 +49,14 @@ function read(paths: ManagerPaths, name: string): Volume | undefined {
  * name is returned as it is, as docker does.
  */
 export function createVolume(paths: ManagerPaths, name?: string, labels: Record<string, string> = {}): Volume {
-  const volumeName = name ?? crypto.randomBytes(32).toString('hex');
+  const volumeName = name ?? randomHex(32);
   checkName(volumeName);
   const existing = read(paths, volumeName);
   if (existing) return existing;
   fs.mkdirSync(paths.volumes, { recursive: true, mode: 0o700 });
   // Built in a temporary directory and renamed: a concurrent create of the same name sees either
   // nothing or the whole volume.
-  const tmp = path.join(paths.volumes, `.tmp-${volumeName}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const tmp = path.join(paths.volumes, `.tmp-${volumeName}-${process.pid}-${randomHex(4)}`);
   fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
   const meta: VolumeMeta = { createdAt: new Date().toISOString(), labels };
   fs.writeFileSync(path.join(tmp, 'volume.json'), JSON.stringify(meta));

@@ -1,7 +1,7 @@
 // Chain IDs (OCI image-spec, config.md "Layer ChainID"): a layer's identity including every
 // layer below it. ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
 // The layer store keys its directories by chain ID, so an identical stack is unpacked once.
-import crypto = require('node:crypto');
+import { sha256Digest } from '../store';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -14,7 +14,7 @@ export function chainIDs(diffIDs: string[]): string[] {
   const out: string[] = [];
   for (const diffID of diffIDs) {
     const parent = out[out.length - 1];
-    out.push(parent === undefined ? diffID : `sha256:${crypto.createHash('sha256').update(`${parent} ${diffID}`).digest('hex')}`);
+    out.push(parent === undefined ? diffID : sha256Digest(`${parent} ${diffID}`));
   }
   return out;
 }
