@@ -13,6 +13,7 @@ const logs = load('manager/containers/logs');
 const cgroups = load('manager/containers/cgroup-stats');
 const names = load('manager/containers/names');
 const ids = load('manager/containers/ids');
+const random = load('manager/system/random');
 const { ContainerStore } = load('manager/containers/store');
 const { managerPaths } = load('manager/paths');
 const { execArgs, execEnv } = load('manager/containers/exec');
@@ -326,6 +327,20 @@ describe('names and ids', () => {
     assert.match(id, ids.FULL_ID);
     assert.notEqual(id, ids.newContainerId());
     assert.equal(ids.shortId(id), id.slice(0, 12));
+  });
+
+  test('random.ts (instead of node:crypto): hex of the asked length, integers in [0, max) covering the range, bad bounds refused', () => {
+    assert.match(random.randomHex(4), /^[0-9a-f]{8}$/);
+    assert.equal(random.randomHex(32).length, 64);
+    const seen = new Set();
+    for (let i = 0; i < 400; i++) {
+      const v = random.randomInt(6);
+      assert.ok(Number.isInteger(v) && v >= 0 && v < 6, String(v));
+      seen.add(v);
+    }
+    assert.equal(seen.size, 6);
+    assert.equal(random.randomInt(1), 0);
+    for (const bad of [0, -1, 1.5, 2 ** 32 + 1]) assert.throws(() => random.randomInt(bad), RangeError);
   });
 });
 

@@ -88,3 +88,21 @@ test('makedev: the kernel encoding of major/minor (glibc makedev)', () => {
   // st_rdev of a real device agrees
   assert.equal(BigInt(fs.statSync('/dev/null').rdev), makedev(1, 3));
 });
+
+test('libc isatty (what the manager asks instead of loading node:tty): a pty master is a terminal, /dev/null and a file are not', () => {
+  const { isatty } = load('native/libc');
+  const { lazyFunc } = load('native/lazy-func');
+  const fds = [fs.openSync('/dev/ptmx', 'r+'), fs.openSync('/dev/null', 'r'), fs.openSync(process.execPath, 'r')];
+  try {
+    assert.deepEqual(fds.map((fd) => isatty(fd)), [true, false, false]);
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+  // a prototype is parsed at the first call, not when declared
+  let declared = 0;
+  const fn = lazyFunc({ func: () => (declared++, (x) => x * 2) }, 'int f(int x)');
+  assert.equal(declared, 0);
+  assert.equal(fn(21), 42);
+  assert.equal(fn(1), 2);
+  assert.equal(declared, 1);
+});
