@@ -263,6 +263,14 @@ export function namespaceType(fd: number): number {
 const socketRaw = lazyFunc(libc, 'int socket(int domain, int type, int protocol)');
 const ioctlPtrRaw = lazyFunc(libc, 'int ioctl(int fd, unsigned long request, void *arg)');
 const closeRaw = lazyFunc(libc, 'int close(int fd)');
+const memfdCreateRaw = lazyFunc(libc, 'int memfd_create(const char *name, unsigned int flags)');
+const MFD_CLOEXEC = 1;
+
+/** An anonymous file (close-on-exec): a child's captured output, or input it reads from the start. */
+export function memfdCreate(name: string): number {
+  return check(memfdCreateRaw(name, MFD_CLOEXEC), 'memfd_create', name);
+}
+
 const isattyRaw = lazyFunc(libc, 'int isatty(int fd)');
 
 /** Whether fd is a terminal (what node:tty's isatty says, without loading node:tty and node:net: about 6 ms). */

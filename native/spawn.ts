@@ -97,8 +97,11 @@ function closeFd(fd: number): void {
   closeRaw(fd);
 }
 
-/** How a child ended: its exit code, or 128 + the signal that killed it (the shell's convention). */
-export function reapIfExited(pidfd: number): number | undefined {
+/** How a child ended: the status it exited with, or the signal that killed it. */
+export type ChildEnd = { code: number; signal?: undefined } | { code?: undefined; signal: number };
+
+/** Reaps the child if it has ended (undefined: still running). */
+export function reapEndIfExited(pidfd: number): ChildEnd | undefined {
   const info = Buffer.alloc(128);
   if (waitidRaw(P_PIDFD, pidfd, info, WEXITED | WNOHANG) !== 0) {
     throw new SyscallError('waitid', koffi.errno(), `pidfd ${pidfd}`);
@@ -107,14 +110,21 @@ export function reapIfExited(pidfd: number): number | undefined {
   if (pid === 0) return undefined; // still running
   const code = info.readInt32LE(8);
   const status = info.readInt32LE(24);
-  return code === CLD_EXITED ? status : 128 + status;
+  return code === CLD_EXITED ? { code: status } : { signal: status };
+}
+
+/** How a child ended: its exit code, or 128 + the signal that killed it (the shell's convention). */
+export function reapIfExited(pidfd: number): number | undefined {
+  const end = reapEndIfExited(pidfd);
+  if (end === undefined) return undefined;
+  return end.signal === undefined ? end.code : 128 + end.signal;
 }
 
 /**
- * Resolves with the child's exit status once it ends. SIGCHLD wakes us; signal listeners do
- * not keep Node's event loop alive, so a slow timer does (and would catch a lost signal).
+ * Resolves with how the child ended once it does. SIGCHLD wakes us; signal listeners do not
+ * keep Node's event loop alive, so a slow timer does (and would catch a lost signal).
  */
-export function waitForChild(pid: number): Promise<number> {
+export function waitForChildEnd(pid: number): Promise<ChildEnd> {
   const pidfd = pidfdOpen(pid);
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => check(), 1000);
@@ -124,11 +134,11 @@ export function waitForChild(pid: number): Promise<number> {
     };
     const check = () => {
       try {
-        const status = reapIfExited(pidfd);
-        if (status === undefined) return;
+        const end = reapEndIfExited(pidfd);
+        if (end === undefined) return;
         stop();
         closeFd(pidfd);
-        resolve(status);
+        resolve(end);
       } catch (err) {
         stop();
         reject(err);
@@ -137,6 +147,11 @@ export function waitForChild(pid: number): Promise<number> {
     process.on('SIGCHLD', check);
     check();
   });
+}
+
+/** Resolves with the child's exit status (128 + signal when a signal ended it) once it ends. */
+export function waitForChild(pid: number): Promise<number> {
+  return waitForChildEnd(pid).then((end) => (end.signal === undefined ? end.code : 128 + end.signal));
 }
 
 const P_PID = 1;

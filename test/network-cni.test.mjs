@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { load } from './lib/dist.mjs';
 
 const { CniExecutor } = load('manager/network/cni');
+const CNI_MODULE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', 'lib', 'manager', 'network', 'cni.js');
 
 // A plugin that logs its call and behaves as its configuration says.
 const PLUGIN = `#!${process.execPath}
@@ -19,6 +21,7 @@ const conf = JSON.parse(fs.readFileSync(0, 'utf8'));
 const command = process.env.CNI_COMMAND;
 fs.appendFileSync(conf.log, JSON.stringify({ type: conf.type, command, env: process.env, conf }) + '\\n');
 const finish = () => {
+  if (conf.doneLog) fs.appendFileSync(conf.doneLog, command + '\\n');
   if (conf.failOn === command) {
     process.stdout.write(JSON.stringify({ cniVersion: conf.cniVersion, code: 7, msg: 'boom', details: 'multi\\nline detail' }));
     process.exit(1);
@@ -199,4 +202,31 @@ test('run: a list without a record (loopback); reserve writes a record without a
     name: 'ConflictError',
     message: 'container ctr1: interface eth0 is already attached to network testnet',
   });
+});
+
+test('a plugin still running after its manager was SIGKILLed holds the container busy (it inherits the lock); a DEL that may wait runs once it ended', async (t) => {
+  const s = setup(t);
+  const doneLog = path.join(s.dir, 'done.log');
+  const list = s.list({ fakea: { sleepMs: 1500, doneLog }, fakeb: { doneLog }, fakec: { doneLog } });
+  const rt = { ...s.rt, containerId: 'orphaned' };
+  // another manager process: its ADD is in the first plugin when it is killed
+  const script = `const { CniExecutor } = require(${JSON.stringify(CNI_MODULE)});
+new CniExecutor({ pluginDirs: ${JSON.stringify([s.plugins, s.extra])}, cacheDir: ${JSON.stringify(path.join(s.dir, 'cache'))} }).add(${JSON.stringify(list)}, ${JSON.stringify(rt)});
+setInterval(() => {}, 1000);`;
+  const manager = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  const managerGone = new Promise((resolve) => manager.once('exit', resolve));
+  t.after(() => manager.exitCode === null && manager.signalCode === null && process.kill(manager.pid, 'SIGKILL'));
+  for (let i = 0; i < 200 && !s.calls().some((c) => c.type === 'fakea' && c.command === 'ADD'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(s.calls().some((c) => c.type === 'fakea'), 'the other manager started its first plugin');
+  process.kill(manager.pid, 'SIGKILL');
+  await managerGone;
+
+  assert.equal(s.executor.busy('orphaned'), true, 'the orphaned plugin holds the lock');
+  await assert.rejects(s.executor.del('orphaned', 'eth0'), { name: 'ConflictError' });
+  const record = await s.executor.del('orphaned', 'eth0', { waitMs: 10_000, result: (fresh) => fresh.result ?? { cniVersion: '1.0.0', interfaces: [], ips: [] } });
+  assert.equal(record?.containerId, 'orphaned');
+  // the orphan's ADD ended before the DEL's plugins ran (reverse order)
+  assert.deepEqual(fs.readFileSync(doneLog, 'utf8').trim().split('\n'), ['ADD', 'DEL', 'DEL', 'DEL']);
+  assert.equal(s.executor.busy('orphaned'), false);
+  assert.equal(s.executor.cached('orphaned', 'eth0'), undefined);
 });

@@ -10,13 +10,27 @@
 // lock (flock on the container's cache directory) is held while a command runs, so that the
 // clean-up of abandoned records can tell a running ADD from a dead one.
 import fs = require('node:fs');
+import os = require('node:os');
 import path = require('node:path');
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { ConflictError, ManagerError } from '../errors';
 import { tryFlock, withFileLock } from './lock';
-import { childProcess } from '../system/child-process';
+import { runCaptured } from '../system/run-captured';
 
 export const CNI_VERSION = '1.0.0';
+
+const LOCK_POLL_MS = 20;
+const lockKey = (containerId: string, ifName: string) => `${containerId}\n${ifName}`;
+
+/** What a DEL may need beside the record: see CniExecutor.del. */
+export interface DelOverrides {
+  /** the namespace path to give the plugins ('' when it is gone) */
+  netns?: string;
+  /** a result for a record an unfinished ADD left without one (a function: looked up once the lock is held) */
+  result?: CniResult | ((record: CniAttachment) => CniResult | undefined);
+  /** wait this long for another operation (or a plugin a killed manager left running) to end */
+  waitMs?: number;
+}
 export const DEFAULT_CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 // The plugins run iptables and ip; a clean environment keeps ours (NODE_*, the caller's PATH) out.
 const PLUGIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -151,6 +165,8 @@ export class CniExecutor {
   private readonly timeoutMs: number;
   private readonly onPluginDone: ((run: PluginRun) => void) | undefined;
   private readonly serialize: CniExecutorOptions['serialize'];
+  /** the lock descriptors this process holds, by container and interface: the plugins of that ADD or DEL inherit them */
+  private readonly lockFds = new Map<string, number>();
 
   constructor(options: CniExecutorOptions) {
     this.pluginDirs = options.pluginDirs ?? DEFAULT_CNI_PLUGIN_DIRS;
@@ -192,7 +208,7 @@ export class CniExecutor {
    * first; it holds the list and arguments to run with.
    */
   async add(list: CniConfList, rt: CniRuntimeConf, reserved?: CniAttachment): Promise<CniResult> {
-    return this.locked(rt.containerId, async () => {
+    return this.locked(rt.containerId, rt.ifName, async () => {
       const record = reserved ?? this.reserve(list, rt);
       const recorded = runtimeConfOf(record);
       let prevResult: CniResult | undefined;
@@ -224,15 +240,15 @@ export class CniExecutor {
    * `overrides.result` stands in for a result an unfinished ADD never recorded. Nothing
    * cached: nothing to do (DEL is idempotent). The record is removed once every plugin succeeded.
    */
-  async del(containerId: string, ifName: string, overrides: { netns?: string; result?: CniResult } = {}): Promise<CniAttachment | undefined> {
-    return this.locked(containerId, async () => {
+  async del(containerId: string, ifName: string, overrides: DelOverrides = {}): Promise<CniAttachment | undefined> {
+    return this.locked(containerId, ifName, async () => {
       const record = this.cached(containerId, ifName);
       if (!record) return undefined;
-      const result = record.result ?? overrides.result;
+      const result = record.result ?? (typeof overrides.result === 'function' ? overrides.result(record) : overrides.result);
       await this.runDel({ ...record, ...(overrides.netns !== undefined ? { netns: overrides.netns } : {}), ...(result ? { result } : {}) });
       this.removeRecord(containerId, ifName);
       return record;
-    });
+    }, overrides.waitMs);
   }
 
   /** CHECK: the plugins in order with the cached result; throws the first plugin's error. */
@@ -364,29 +380,22 @@ export class CniExecutor {
     };
     const started = performance.now();
     const done = (ok: boolean) => this.onPluginDone?.({ network: list.name, plugin: plugin.type, command, ms: performance.now() - started, ok });
-    return new Promise<string>((resolve, reject) => {
-      const child = childProcess().spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new CniError(list.name, plugin.type, command, undefined, `cannot run ${binary}: ${err.message}`));
-      });
-      child.once('close', (status, signal) => {
-        clearTimeout(timer);
-        const out = Buffer.concat(stdout).toString('utf8');
-        if (status === 0) return resolve(out);
-        const err = Buffer.concat(stderr).toString('utf8');
-        reject(pluginError(list.name, plugin.type, command, out, err, signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${this.timeoutMs} ms?)` : ''}` : `exit status ${status}`));
-      });
-      child.stdin.on('error', () => {
-        /* a plugin that exits without reading its stdin: its exit status tells what happened */
-      });
-      child.stdin.end(JSON.stringify(config));
-    }).then(
+    const run = async (): Promise<string> => {
+      let result;
+      try {
+        const lockFd = this.lockFds.get(lockKey(rt.containerId, rt.ifName));
+        result = await runCaptured(binary, [], { env, input: JSON.stringify(config), timeoutMs: this.timeoutMs, keepFds: lockFd === undefined ? [] : [lockFd] });
+      } catch (err) {
+        throw new CniError(list.name, plugin.type, command, undefined, `cannot run ${binary}: ${(err as Error).message}`);
+      }
+      if (result.code === 0) return result.stdout;
+      const how =
+        result.signal === undefined
+          ? `exit status ${result.code}`
+          : `killed by ${signalName(result.signal)}${result.timedOut ? ` (timeout ${this.timeoutMs} ms?)` : ''}`;
+      throw pluginError(list.name, plugin.type, command, result.stdout, result.stderr, how);
+    };
+    return run().then(
       (out) => {
         done(true);
         return out;
@@ -412,13 +421,27 @@ export class CniExecutor {
     throw new CniError(network, type, command, undefined, `plugin not found in ${this.pluginDirs.join(', ')} (Debian: apt-get install containernetworking-plugins)`, undefined, true);
   }
 
-  private async locked<T>(containerId: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs fn holding the container's lock. The plugins fn starts hold it too (they inherit the
+   * descriptor): a plugin that outlives a killed manager keeps the container busy until it ends,
+   * so a clean-up never undoes an ADD that is still going on. `waitMs`: how long to wait for the
+   * lock before giving up (0: refuse at once).
+   */
+  private async locked<T>(containerId: string, ifName: string, fn: () => Promise<T>, waitMs = 0): Promise<T> {
     fs.mkdirSync(path.join(this.cacheDir, containerId), { recursive: true, mode: 0o700 });
     const fd = this.openLock(containerId)!;
+    const key = lockKey(containerId, ifName);
+    let held = false;
     try {
-      if (!tryFlock(fd, containerId)) throw new ConflictError(`container ${containerId}: another network operation on it is in progress`);
+      for (let waited = 0; !tryFlock(fd, containerId); waited += LOCK_POLL_MS) {
+        if (waited >= waitMs) throw new ConflictError(`container ${containerId}: another network operation on it is in progress`);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+      held = true;
+      this.lockFds.set(key, fd);
       return await fn();
     } finally {
+      if (held) this.lockFds.delete(key);
       fs.closeSync(fd);
       // an empty directory is an attachment gone: remove it (a racing reserve recreates it)
       try {
@@ -490,4 +513,10 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** "SIGKILL" for 9 (as child_process reported it). */
+function signalName(signal: number): string {
+  const name = Object.entries(os.constants.signals).find(([, n]) => n === signal)?.[0];
+  return name ?? `signal ${signal}`;
 }

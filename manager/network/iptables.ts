@@ -2,7 +2,7 @@
 // network's masquerade rule, masquerade.ts) and the names of the per-container chains the
 // plugins make (portmap's DNAT chain; the bridge plugin's with ipMasq, which we do not use):
 // what the tests look for to prove a container left nothing behind.
-import { childProcess } from '../system/child-process';
+import { runCaptured } from '../system/run-captured';
 
 const MAX_CHAIN_LENGTH = 28;
 
@@ -20,17 +20,13 @@ export function containerChains(networkName: string, containerId: string): strin
 }
 
 /** iptables -w ARGS (waits for the xtables lock); resolves to its exit status and output. */
-export function iptables(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    childProcess().execFile(
-      'iptables',
-      ['-w', ...args],
-      { encoding: 'utf8', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } },
-      (err, stdout, stderr) => {
-        const status = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
-        if (status === undefined) return reject(new Error(`iptables: ${err!.message}`));
-        resolve({ status, stdout, stderr });
-      },
-    );
-  });
+export async function iptables(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let run;
+  try {
+    run = await runCaptured('iptables', ['-w', ...args], { env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+  } catch (err) {
+    throw new Error(`iptables: ${(err as Error).message}`);
+  }
+  if (run.code === undefined) throw new Error(`iptables: killed by signal ${run.signal}`);
+  return { status: run.code, stdout: run.stdout, stderr: run.stderr };
 }

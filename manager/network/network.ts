@@ -189,6 +189,9 @@ export function containerPorts(paths: ManagerPaths, containerId: string): PortMa
   return publishedPorts(executorFor(paths).listCached().filter((r) => r.containerId === containerId));
 }
 
+/** How long a clean-up waits for a container's network operation in progress (plugins time out at 60 s). */
+const DETACH_WAIT_MS = 15_000;
+
 /**
  * CNI DEL of every attachment of the container, from the cached records; nothing cached is
  * nothing to do. `netnsPath` (default: the recorded one) may be gone already: the veth went
@@ -201,9 +204,10 @@ export async function detachNetwork(paths: ManagerPaths, containerId: string, ne
   for (const record of records) {
     const ns = netnsPath ?? record.netns;
     const alive = netnsExists(ns);
-    const result = record.result ?? resultFromLease(paths, record);
     try {
-      await executor.del(containerId, record.ifName, { netns: alive ? ns : '', ...(result ? { result } : {}) });
+      // a plugin of a killed manager may still be running: wait for it (it holds the lock), and
+      // only then look for the address its ADD leased
+      await executor.del(containerId, record.ifName, { netns: alive ? ns : '', result: (fresh) => fresh.result ?? resultFromLease(paths, fresh), waitMs: DETACH_WAIT_MS });
     } catch (err) {
       errors.push(messageOf(err));
     }
