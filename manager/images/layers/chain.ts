@@ -1,7 +1,7 @@
 // Chain IDs (OCI image-spec, config.md "Layer ChainID"): a layer's identity including every
 // layer below it. ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
 // The layer store keys its directories by chain ID, so an identical stack is unpacked once.
-import { sha256Digest } from '../store';
+import { chainIds } from '../chain';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -9,14 +9,9 @@ export function isSha256Digest(value: string): boolean {
   return DIGEST.test(value);
 }
 
-/** The chain ID of every prefix of diffIDs, lowest layer first. */
-export function chainIDs(diffIDs: string[]): string[] {
-  const out: string[] = [];
-  for (const diffID of diffIDs) {
-    const parent = out[out.length - 1];
-    out.push(parent === undefined ? diffID : sha256Digest(`${parent} ${diffID}`));
-  }
-  return out;
+/** The chain ID of every prefix of diffIDs, lowest layer first (diffIDs checked with isSha256Digest). */
+export function chainIDs(diffIDs: readonly string[]): string[] {
+  return chainIds(diffIDs);
 }
 
 /** "sha256:<hex>" -> "<hex>" (the layer store's directory name). */
