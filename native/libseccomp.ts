@@ -77,7 +77,8 @@ const seccompArchResolveName = lazyFunc(lib, 'uint32_t seccomp_arch_resolve_name
 const seccompSyscallResolveName = lazyFunc(lib, 'int seccomp_syscall_resolve_name(const char *name)');
 const seccompSyscallResolveNameArch = lazyFunc(lib, 'int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)');
 // struct scmp_arg_cmp[] is passed as a Buffer we lay out ourselves (see argBuffer)
-const seccompRuleAddArray = lazyFunc(lib, 
+const seccompRuleAddArray = lazyFunc(
+  lib,
   'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const uint8_t *arg_array)',
 );
 const seccompAttrSet = lazyFunc(lib, 'int seccomp_attr_set(void *ctx, int attr, uint32_t value)');

@@ -7,7 +7,8 @@ import { lazyFunc } from './lazy-func';
 import { pidfdOpen, SyscallError } from './libc';
 
 const libc = koffi.load('libc.so.6');
-const posixSpawn = lazyFunc(libc, 
+const posixSpawn = lazyFunc(
+  libc,
   'int posix_spawn(_Out_ int *pid, const char *path, void *fileActions, void *attr, const char **argv, const char **envp)',
 );
 const actionsInit = lazyFunc(libc, 'int posix_spawn_file_actions_init(void *fa)');

@@ -67,3 +67,18 @@ test('volume create, ls, inspect, rm; bad names and unknown volumes leave nothin
   assert.equal(mydocker(['volume', 'rm', 'data1', generated], env).code, 0);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'lib', 'volumes')), []);
 });
+
+test('load and save refuse a terminal (isatty through libc): stdin for load, stdout for save; a redirected input is read', (t) => {
+  const { env } = tempRoots(t);
+  // script(1) gives the command a pty for stdin and stdout
+  const onTty = (args) => spawnSync('script', ['-qec', [MYDOCKER, ...args].join(' '), '/dev/null'], { env, encoding: 'utf8', input: '' });
+  const load = onTty(['load']);
+  assert.equal(load.status, 125, load.stdout);
+  assert.match(load.stdout, /load: stdin is a terminal: give a file or redirect the input/);
+  const save = onTty(['save', 'busybox']);
+  assert.equal(save.status, 125, save.stdout);
+  assert.match(save.stdout, /save: refusing to write an archive to a terminal/);
+  const redirected = mydocker(['load'], env, '');
+  assert.equal(redirected.code, 125);
+  assert.match(redirected.err, /the input is empty/);
+});
