@@ -2,6 +2,7 @@
 // function, plus a helper that turns a -1 return into a typed SyscallError.
 import koffi = require('./koffi');
 import { lazyFunc } from './lazy-func';
+import fs = require('node:fs');
 import os = require('node:os');
 
 import { registerHardExit } from './exit';
@@ -269,6 +270,19 @@ const MFD_CLOEXEC = 1;
 /** An anonymous file (close-on-exec): a child's captured output, or input it reads from the start. */
 export function memfdCreate(name: string): number {
   return check(memfdCreateRaw(name, MFD_CLOEXEC), 'memfd_create', name);
+}
+
+/** The whole content of a file (a memfd) from offset 0, whatever its descriptor's offset. */
+export function readFromStart(fd: number): Buffer {
+  const size = fs.fstatSync(fd).size;
+  const bytes = Buffer.allocUnsafe(size);
+  let done = 0;
+  while (done < size) {
+    const n = fs.readSync(fd, bytes, done, size - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === size ? bytes : bytes.subarray(0, done);
 }
 
 const isattyRaw = lazyFunc(libc, 'int isatty(int fd)');

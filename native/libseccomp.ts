@@ -9,7 +9,7 @@ import fs = require('node:fs');
 import os = require('node:os');
 import koffi = require('./koffi');
 import { lazyFunc } from './lazy-func';
-import { SyscallError } from './libc';
+import { memfdCreate, readFromStart, SyscallError } from './libc';
 
 const lib = koffi.load('libseccomp.so.2');
 const libc = koffi.load('libc.so.6');
@@ -86,8 +86,6 @@ const seccompExportBpf = lazyFunc(lib, 'int seccomp_export_bpf(void *ctx, int fd
 const seccompApiGet = lazyFunc(lib, 'unsigned int seccomp_api_get(void)');
 const ScmpVersion = koffi.struct('scmp_version', { major: 'unsigned int', minor: 'unsigned int', micro: 'unsigned int' });
 const seccompVersion = lazyFunc(lib, 'const scmp_version *seccomp_version(void)');
-const memfdCreate = lazyFunc(libc, 'int memfd_create(const char *name, unsigned int flags)');
-const MFD_CLOEXEC = 1;
 const seccompSyscall = lazyFunc(libc, 'long syscall(long nr, unsigned int op, unsigned int flags, void *args)');
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277, riscv64: 277, ppc64: 358, s390x: 348 };
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -210,19 +208,10 @@ export class Filter {
 
   /** The filter as a raw struct sock_filter[] (host byte order), through a memfd. */
   exportBpf(): Buffer {
-    const fd = memfdCreate('seccomp-bpf', MFD_CLOEXEC) as number;
-    if (fd < 0) throw new SyscallError('memfd_create', koffi.errno(), 'seccomp-bpf');
+    const fd = memfdCreate('seccomp-bpf');
     try {
       check(seccompExportBpf(this.handle, fd) as number, 'seccomp_export_bpf', 'filter');
-      const size = fs.fstatSync(fd).size;
-      const program = Buffer.allocUnsafe(size);
-      let done = 0;
-      while (done < size) {
-        const n = fs.readSync(fd, program, done, size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return done === size ? program : program.subarray(0, done);
+      return readFromStart(fd);
     } finally {
       fs.closeSync(fd);
     }

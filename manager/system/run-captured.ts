@@ -6,7 +6,7 @@
 // (memfd): no pipes to pump, so nothing here needs node:net or node:stream either.
 import fs = require('node:fs');
 import path = require('node:path');
-import { memfdCreate } from '../../native/libc';
+import { memfdCreate, readFromStart } from '../../native/libc';
 import { type ChildFd, spawnProcess, waitForChildEnd } from '../../native/spawn';
 
 export interface CapturedRun {
@@ -46,18 +46,6 @@ function resolveProgram(file: string, env: Record<string, string>): string {
   throw Object.assign(new Error(`${file}: not found in PATH`), { code: 'ENOENT' });
 }
 
-function readAll(fd: number): string {
-  const size = fs.fstatSync(fd).size;
-  const bytes = Buffer.alloc(size);
-  let got = 0;
-  while (got < size) {
-    const n = fs.readSync(fd, bytes, got, size - got, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return bytes.subarray(0, got).toString('utf8');
-}
-
 /** Throws (with the errno's code) when the program cannot be started. */
 export async function runCaptured(file: string, args: readonly string[], options: CapturedRunOptions): Promise<CapturedRun> {
   const program = resolveProgram(file, options.env);
@@ -86,7 +74,7 @@ export async function runCaptured(file: string, args: readonly string[], options
             process.kill(pid, 'SIGKILL');
           }, options.timeoutMs);
     const end = await waitForChildEnd(pid).finally(() => clearTimeout(timer));
-    return { ...end, timedOut, stdout: readAll(stdout), stderr: readAll(stderr) };
+    return { ...end, timedOut, stdout: readFromStart(stdout).toString('utf8'), stderr: readFromStart(stderr).toString('utf8') };
   } finally {
     for (const fd of opened) fs.closeSync(fd);
   }
