@@ -287,3 +287,49 @@ test('xattrs the kernel refuses on a symlink (user.*) are skipped like GNU tar d
   assert.equal(lgetxattr(path.join(dir, 'link'), 'trusted.on-symlink').toString(), 'kept');
   assert.equal(lgetxattr(path.join(dir, 'link'), 'user.on-symlink'), null);
 });
+
+test('many symlinks: owners and times kept; replaced, hardlinked and removed with their directory in archive order', async (t) => {
+  const { root, paths } = tempStore(t);
+  const many = Array.from({ length: 300 }, (_, i) => ({ name: `bin/applet${i}`, type: 'symlink', linkname: 'busybox', uid: 1000 + (i % 3), gid: 2000, mtime: new Date(1_600_000_000_000 + i * 1000) }));
+  const layer = buildLayer([
+    { name: 'bin/', type: 'directory', mtime: new Date('2021-01-01T00:00:00Z') },
+    ...many,
+    { name: 'bin/applet7', content: 'a file now' }, // replaces a symlink
+    { name: 'bin/hard', type: 'link', linkname: 'bin/applet8' }, // a hardlink to a symlink (to the link itself)
+    { name: 'gone/', type: 'directory' },
+    ...Array.from({ length: 50 }, (_, i) => ({ name: `gone/s${i}`, type: 'symlink', linkname: '/etc/passwd' })),
+    { name: 'gone', content: 'the directory was replaced' }, // removes a directory of symlinks
+  ]);
+  const layout = writeOciLayout(path.join(root, 'layout'), [layer]);
+  const [dir] = await ensureLayers(paths, layout.inputs);
+  assert.equal(fs.readdirSync(path.join(dir, 'bin')).length, 301);
+  for (const i of [0, 1, 2, 150, 299]) {
+    const st = fs.lstatSync(path.join(dir, `bin/applet${i}`));
+    assert.ok(st.isSymbolicLink(), `applet${i}`);
+    assert.equal(fs.readlinkSync(path.join(dir, `bin/applet${i}`)), 'busybox');
+    assert.equal(st.uid, 1000 + (i % 3));
+    assert.equal(st.gid, 2000);
+    assert.equal(st.mtimeMs, 1_600_000_000_000 + i * 1000);
+  }
+  assert.equal(fs.readFileSync(path.join(dir, 'bin/applet7'), 'utf8'), 'a file now');
+  assert.ok(fs.lstatSync(path.join(dir, 'bin/hard')).isSymbolicLink());
+  assert.equal(fs.lstatSync(path.join(dir, 'bin/hard')).ino, fs.lstatSync(path.join(dir, 'bin/applet8')).ino);
+  assert.equal(fs.readFileSync(path.join(dir, 'gone'), 'utf8'), 'the directory was replaced');
+  assert.equal(fs.statSync(path.join(dir, 'bin')).mtimeMs, Date.parse('2021-01-01T00:00:00Z'), 'directory times set after their contents');
+});
+
+test('a symlink the kernel refuses fails the unpack naming its entry, and nothing is left', async (t) => {
+  const { root, paths } = tempStore(t);
+  const layer = buildLayer([
+    { name: 'ok', type: 'symlink', linkname: 'x' },
+    { name: 'bad', type: 'symlink', linkname: 'y'.repeat(5000) }, // longer than PATH_MAX: ENAMETOOLONG
+    { name: 'after', content: 'later entries still come' },
+  ]);
+  const layout = writeOciLayout(path.join(root, 'layout'), [layer]);
+  await assert.rejects(ensureLayers(paths, layout.inputs), (err) => {
+    assert.equal(err.name, 'LayerError');
+    assert.match(err.message, /entry "bad": .*name too long/i);
+    return true;
+  });
+  assert.deepEqual(layersDirEntries(paths), [], 'no layer or staging directory left');
+});

@@ -1,10 +1,17 @@
-// The registry client's HTTP layer (manager/images/registry/http.ts and bulk-get.ts) against
+// The registry client's HTTP layer (manager/images/registry/http.ts and own-connection.ts) against
 // small servers on 127.0.0.1: body framings (length, chunked, until close), a body cut short,
-// and redirects across origins that must not carry the Authorization header.
+// HEAD, redirects across origins that must not carry the Authorization header, and which of
+// Node's modules a plain-HTTP request loads (none of node:http, node:crypto).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { load } from './lib/dist.mjs';
 
@@ -29,7 +36,7 @@ async function collect(res) {
 const payload = crypto.randomBytes(3 * 1024 * 1024 + 17);
 
 for (const bulk of [false, true]) {
-  test(`${bulk ? 'bulk' : 'node:http'} GET: Content-Length and chunked bodies arrive whole`, async (t) => {
+  test(`${bulk ? 'bulk' : 'small'} GET: Content-Length and chunked bodies arrive whole`, async (t) => {
     const host = await serve(t, (req, res) => {
       if (req.url === '/length') {
         res.writeHead(200, { 'content-length': payload.length });
@@ -47,7 +54,7 @@ for (const bulk of [false, true]) {
     }
   });
 
-  test(`${bulk ? 'bulk' : 'node:http'} GET: a body cut short rejects with a connection error`, async (t) => {
+  test(`${bulk ? 'bulk' : 'small'} GET: a body cut short rejects with a connection error`, async (t) => {
     const host = await serve(t, (req, res) => {
       res.writeHead(200, { 'content-length': payload.length });
       res.write(payload.subarray(0, 100_000), () => setTimeout(() => res.socket.destroy(), 20));
@@ -58,7 +65,7 @@ for (const bulk of [false, true]) {
     assert.equal(got, 100_000);
   });
 
-  test(`${bulk ? 'bulk' : 'node:http'} GET: redirects are followed; Authorization stays with its origin`, async (t) => {
+  test(`${bulk ? 'bulk' : 'small'} GET: redirects are followed; Authorization stays with its origin`, async (t) => {
     const seen = [];
     const storage = await serve(t, (req, res) => {
       seen.push({ where: 'storage', url: req.url, authorization: req.headers.authorization });
@@ -92,4 +99,38 @@ test('bulk GET: a body delimited by the end of the connection (HTTP/1.0 style)',
   const res = await httpRequest(`http://${host}/`, { bulk: true });
   assert.equal(res.headers.get('Content-Type'), 'application/octet-stream');
   assert.ok((await collect(res)).equals(payload));
+});
+
+test('HEAD: the head only, though Content-Length announces a body', async (t) => {
+  const host = await serve(t, (req, res) => {
+    res.writeHead(200, { 'content-length': 12345, 'docker-content-digest': 'sha256:abc', 'x-method': req.method });
+    res.end();
+  });
+  const res = await httpRequest(`http://${host}/v2/x/manifests/latest`, { method: 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-method'), 'HEAD');
+  assert.equal(res.headers.get('Docker-Content-Digest'), 'sha256:abc');
+  assert.equal((await collect(res)).length, 0);
+});
+
+test('a plain-HTTP request and a sha256 load neither node:http nor node:crypto', async (t) => {
+  const host = await serve(t, (req, res) => res.end('pong'));
+  const lib = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'lib');
+  const program = `
+    const { httpRequest } = require(${JSON.stringify(path.join(lib, 'manager/images/registry/http.js'))});
+    const { sha256Hex, sha256Backend } = require(${JSON.stringify(path.join(lib, 'native/sha256.js'))});
+    httpRequest('http://${host}/v2/').then((res) => res.text()).then((body) => {
+      const loaded = process.moduleLoadList.filter((m) => /^NativeModule (http|https|_http_\\w+|crypto)$/.test(m));
+      console.log(JSON.stringify({ body, loaded, hash: sha256Hex('abc'), backend: sha256Backend() }));
+    });`;
+  // a file, not -e (which loads crypto itself); run asynchronously: the server answers from this process
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-http-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'program.js'), program);
+  const child = await promisify(execFile)(process.execPath, [path.join(dir, 'program.js')], { encoding: 'utf8', timeout: 30_000 });
+  const out = JSON.parse(child.stdout);
+  assert.equal(out.body, 'pong');
+  assert.deepEqual(out.loaded, []);
+  assert.equal(out.backend, 'openssl', 'node exports OpenSSL: SHA256_* from the process itself');
+  assert.equal(out.hash, crypto.createHash('sha256').update('abc').digest('hex'));
 });

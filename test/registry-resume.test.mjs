@@ -1,15 +1,16 @@
 // Downloads that go wrong, against a real docker-registry behind a fault-injecting proxy: a
 // connection dropped mid-blob is resumed with a Range request (in the same pull after a
 // backoff, and in a later pull from the partial file), a blob whose bytes do not match its
-// digest is refused with nothing stored, and two pulls of one image in two processes at once
-// both succeed with the blob downloaded once.
+// digest is refused with nothing stored, two pulls of one image in two processes at once
+// both succeed with the blob downloaded once, and the config is fetched alongside the layers (a
+// config that fails then leaves no layer blob behind).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { pushBusybox, startRegistry } from './clients/lib/registry.mjs';
 import { load } from './lib/dist.mjs';
 import { startFaultProxy } from './lib/registry-proxy.mjs';
-import { cli, isolateDockerConfig, indexText, ingestLeftovers, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
+import { cli, isolateDockerConfig, indexText, ingestLeftovers, pushBlob, pushManifest, tempManager, verifiedBlobs } from './lib/pull-helpers.mjs';
 
 isolateDockerConfig();
 const { pullImage } = load('manager/images/pull');
@@ -158,4 +159,79 @@ test('ensureImage (for run): the local image without a request, else a pull afte
   assert.equal(proxy.requests.length, requests, 'a local image needs no request');
   await ensureImage(m.paths, ref, { pull: 'always', output: () => {} });
   assert.ok(proxy.requests.length > requests);
+});
+
+/**
+ * A proxy that answers the config blob only after the layer blob was sent whole (or after
+ * `patienceMs`: a client that waits for the config before asking for layers would wait forever).
+ */
+async function configAfterLayer(t, configDigest, patienceMs = 10_000) {
+  let layerSent;
+  const sent = new Promise((resolve) => (layerSent = resolve));
+  let gaveUp = false;
+  const patience = new Promise((resolve) => setTimeout(resolve, patienceMs).unref()).then(() => (gaveUp = true));
+  const proxy = await startFaultProxy(registry.host, (req) => {
+    if (req.method !== 'GET') return undefined;
+    if (req.url.endsWith(`/blobs/${layer.digest}`)) return { onDone: layerSent };
+    if (req.url.endsWith(`/blobs/${configDigest}`)) return { holdUntil: Promise.race([sent, patience]) };
+    return undefined;
+  });
+  t.after(() => proxy.stop());
+  return { proxy, gaveUp: () => gaveUp };
+}
+
+async function manifestOf(name, tag) {
+  const res = await fetch(`http://${registry.host}/v2/${name}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  return res.json();
+}
+
+test('the config and the layers are fetched at the same time: a layer arrives while the config is held back', async (t) => {
+  const manifest = await manifestOf('resume/busybox', 'latest');
+  const { proxy, gaveUp } = await configAfterLayer(t, manifest.config.digest);
+  const m = tempManager(t);
+  const image = await pullImage(m.paths, `${proxy.host}/resume/busybox`, { quiet: true, output: () => {}, unpack: true });
+  assert.equal(gaveUp(), false, 'the layer was asked for before the config was answered');
+  assert.equal(image.configDigest, manifest.config.digest);
+  assert.deepEqual(verifiedBlobs(m.paths).sort(), [image.manifestDigest, manifest.config.digest, layer.digest].sort());
+  assert.equal(fs.readdirSync(m.paths.layers).filter((n) => !n.startsWith('.')).length, 1, 'the layer was unpacked while it downloaded');
+});
+
+test('a config that fails after its layer arrived whole: the pull fails, the layer blob is not stored, nothing unpacked', async (t) => {
+  const name = 'resume/badconfig';
+  const manifest = await manifestOf('resume/busybox', 'latest');
+  // the same layer, mounted into this repository, under a config our schema refuses
+  const mount = await fetch(`http://${registry.host}/v2/${name}/blobs/uploads/?mount=${layer.digest}&from=resume/busybox`, { method: 'POST' });
+  assert.equal(mount.status, 201);
+  const config = { architecture: 'amd64', os: 'linux', config: { Env: ['NO_EQUALS_SIGN'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${'1'.repeat(64)}`] } };
+  const configDesc = await pushBlob(registry.host, name, Buffer.from(JSON.stringify(config)));
+  await pushManifest(registry.host, name, 'bad', { ...manifest, config: { ...manifest.config, ...configDesc } }, 'application/vnd.oci.image.manifest.v1+json');
+  const { proxy, gaveUp } = await configAfterLayer(t, configDesc.digest);
+  const m = tempManager(t);
+  const res = await cli(m, ['pull', '-q', `${proxy.host}/${name}:bad`]);
+  assert.equal(gaveUp(), false);
+  assert.equal(res.status, 125, res.stderr);
+  assert.match(res.stderr, /^mydocker: config of .*: \/config\/Env\/0: must be KEY=value/);
+  assert.deepEqual(verifiedBlobs(m.paths), []);
+  assert.deepEqual(ingestLeftovers(m.paths).filter((n) => !n.endsWith('.lock')), [], 'no partial file kept: the blob was whole, the image is refused');
+  assert.deepEqual(fs.existsSync(m.paths.layers) ? fs.readdirSync(m.paths.layers) : [], []);
+  assert.deepEqual(JSON.parse(indexText(m.paths)).manifests, []);
+});
+
+test('the manifest is asked for beside the /v2/ ping, not after it; its answer is used once the ping agrees', async (t) => {
+  let manifestAsked;
+  const asked = new Promise((resolve) => (manifestAsked = resolve));
+  let gaveUp = false;
+  const patience = new Promise((resolve) => setTimeout(resolve, 10_000).unref()).then(() => (gaveUp = true));
+  const proxy = await startFaultProxy(registry.host, (req) => {
+    if (req.url === '/v2/') return { holdUntil: Promise.race([asked, patience]) };
+    if (req.url.includes('/manifests/')) manifestAsked();
+    return undefined;
+  });
+  t.after(() => proxy.stop());
+  const m = tempManager(t);
+  const image = await pullImage(m.paths, `${proxy.host}/resume/busybox`, { quiet: true, output: () => {} });
+  assert.equal(gaveUp, false, 'the manifest request did not wait for the ping');
+  assert.equal(image.manifest.layers[0].digest, layer.digest);
+  const manifestGets = proxy.requests.filter((r) => r.method === 'GET' && r.url.includes('/manifests/'));
+  assert.equal(manifestGets.length, 1, 'the early answer was used, not asked again');
 });

@@ -1,12 +1,12 @@
 // docker exec: a new process in a running container, through `<runtime> exec`. In the
 // foreground its status is returned; -d returns at once (the process is then reaped by init).
 import { spawn } from 'node:child_process';
-import crypto = require('node:crypto');
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
 import type { Context } from '../context';
 import { ManagerError, UsageError } from '../errors';
+import { randomHex } from '../system/random';
 import { lastRuntimeError, relaySignals } from './foreground';
 import { runningContainer } from './lifecycle';
 import { oneLine, runtimeEnv, runtimeGlobalArgs, startFailureStatus } from './runtime-client';
@@ -82,7 +82,7 @@ export async function execInContainer(ctx: Context, ref: string, options: ExecOp
   if (options.detach && options.tty) throw new UsageError('exec: --detach with --tty is not supported (nothing would hold the terminal); drop one of them');
   const record = await runningContainer(ctx, ref, lc);
   const user = resolveExecUser(options, record.rootfs);
-  const tag = crypto.randomBytes(6).toString('hex');
+  const tag = randomHex(6);
   const pidFile = path.join(record.bundle, `exec-${tag}.pid`);
   const runtimeLog = path.join(record.bundle, `exec-${tag}.log`);
   const child = spawn(ctx.runtime, [...runtimeGlobalArgs(ctx), '--log', runtimeLog, '--log-format', 'json', ...execArgs(record.id, options, user, pidFile)], {

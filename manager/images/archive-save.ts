@@ -7,13 +7,14 @@
 //    stored, each name in index.json as org.opencontainers.image.ref.name and
 //    io.containerd.image.name (the full reference).
 // Every blob's digest is checked while it is written.
-import crypto = require('node:crypto');
 import fs = require('node:fs');
 import { once } from 'node:events';
 import path = require('node:path');
 import { pipeline, type Writable } from 'node:stream';
 import zlib = require('node:zlib');
 import tarStream = require('tar-stream');
+import { createSha256 } from '../../native/sha256';
+import { randomHex } from '../system/random';
 import { ManagerError, UsageError } from '../errors';
 import { parseStoredName } from './naming';
 import { canonicalName, familiarName, parseReference } from './reference';
@@ -61,7 +62,7 @@ function addDirectory(pack: tarStream.Pack, name: string): Promise<void> {
 
 /** Streams `source` into a tar entry of `size` bytes, checking that it hashes to `digest`. */
 async function addStreamEntry(pack: tarStream.Pack, name: string, size: number, source: AsyncIterable<Buffer>, digest: Digest, what: string): Promise<void> {
-  const hash = crypto.createHash('sha256');
+  const hash = createSha256();
   let sink!: ReturnType<tarStream.Pack['entry']>;
   const written = new Promise<void>((resolve, reject) => {
     sink = pack.entry({ ...HEADER, name, size }, (err) => (err ? reject(err) : resolve()));
@@ -74,7 +75,7 @@ async function addStreamEntry(pack: tarStream.Pack, name: string, size: number, 
     if (length > size) throw new ManagerError(`${what}: longer than its ${size} bytes`);
     if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), written]);
   }
-  const actual = `sha256:${hash.digest('hex')}`;
+  const actual = `sha256:${hash.hex()}`;
   if (actual !== digest) {
     sink.destroy();
     throw new DigestMismatchError(digest, actual, what);
@@ -184,7 +185,7 @@ export async function saveImagesToFile(store: ImageStore, args: string[], file: 
   const requested = checkRequest(store, args, format);
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new UsageError(`--output "${file}": directory ${dir} does not exist`);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomHex(4)}.tmp`);
   // opened synchronously: nothing can create the file after the clean-up below
   const fd = fs.openSync(tmp, 'wx', 0o644);
   try {

@@ -11,6 +11,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { flock, LOCK_EX, LOCK_SH, LOCK_UN } from '../../native/libc';
+import { createSha256, sha256Hex } from '../../native/sha256';
 import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import { randomHex } from '../system/random';
@@ -40,14 +41,8 @@ export interface ImageRecord {
   size: number;
 }
 
-/** node:crypto, loaded on first use: it costs about 5 ms of a start, and reading images hashes nothing. */
-function createHash(algorithm: string): import('node:crypto').Hash {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
-}
-
 export function sha256Digest(data: Buffer | string): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 export function assertDigest(digest: string, what: string): asserts digest is Digest {
@@ -287,7 +282,7 @@ function emptyIndex(): ImageIndex {
 }
 
 export async function hashFile(file: string): Promise<Digest> {
-  const hash = createHash('sha256');
+  const hash = createSha256();
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
+  return `sha256:${hash.hex()}`;
 }

@@ -1,12 +1,12 @@
 // Reading tarballs that users hand us (import, load): which compression they use, copying them
 // to a scratch file while hashing, and checking that a layer really is a tar archive and what
 // its uncompressed digest (the diffID) is.
-import crypto = require('node:crypto');
 import fs = require('node:fs');
 import { once } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
 import zlib = require('node:zlib');
 import tarStream = require('tar-stream');
+import { createSha256 } from '../../native/sha256';
 import { ManagerError, UsageError } from '../errors';
 import type { Digest } from './types';
 
@@ -69,7 +69,7 @@ export interface HashedFile {
 
 /** Writes `source` to `file` (which must not exist) and returns its sha256 and size. */
 export async function writeHashed(source: AsyncIterable<Buffer | Uint8Array>, file: string): Promise<HashedFile> {
-  const hash = crypto.createHash('sha256');
+  const hash = createSha256();
   const out = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
   const opened = once(out, 'open');
   let size = 0;
@@ -90,7 +90,7 @@ export async function writeHashed(source: AsyncIterable<Buffer | Uint8Array>, fi
     out.destroy();
     throw err;
   }
-  return { digest: `sha256:${hash.digest('hex')}`, size, head };
+  return { digest: `sha256:${hash.hex()}`, size, head };
 }
 
 export interface LayerCheck {
@@ -111,7 +111,7 @@ export async function checkLayerFile(file: string, what: string): Promise<LayerC
   if (headLength === 0) throw new ManagerError(`${what}: the file is empty, not a tar archive`);
   const compression = compressionOf(head.subarray(0, headLength));
   assertSupportedCompression(compression, what);
-  const hash = crypto.createHash('sha256');
+  const hash = createSha256();
   const extract = tarStream.extract();
   let entries = 0;
   const parsed = (async () => {
@@ -136,5 +136,5 @@ export async function checkLayerFile(file: string, what: string): Promise<LayerC
     extract.destroy();
     throw new ManagerError(`${what}: not a valid ${compression === 'gzip' ? 'gzip-compressed ' : ''}tar archive (${(err as Error).message.split('\n')[0]})`);
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, compression: compression === 'gzip' ? 'gzip' : 'none', entries };
+  return { diffId: `sha256:${hash.hex()}`, compression: compression === 'gzip' ? 'gzip' : 'none', entries };
 }

@@ -1,7 +1,7 @@
 // A fault-injecting HTTP proxy in front of a test registry (127.0.0.1 only): it forwards every
 // request, records what it saw (method, path, Range header, status), and for the requests a test
-// picks it cuts the connection after N bytes of the body, flips a byte of it, or holds the
-// answer back for a while.
+// picks it cuts the connection after N bytes of the body, flips a byte of it, holds the
+// answer back for a while or until a promise settles, or says when the answer has gone.
 //
 //   const proxy = await startFaultProxy(registry.host, (req) => req.url.includes(digest) ? { cutAfter: 1000 } : undefined);
 //   pull `${proxy.host}/name:tag` ...; proxy.requests -> [{ method, url, range, status }]
@@ -9,8 +9,8 @@ import http from 'node:http';
 
 /**
  * @param {string} target host:port of the registry
- * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean, delayMs?: number, status?: number } | undefined)} plan
- *   (status: answer that status without asking the registry)
+ * @param {(req: http.IncomingMessage, seen: number) => ({ cutAfter?: number, corrupt?: boolean, delayMs?: number, holdUntil?: Promise<unknown>, onDone?: () => void, status?: number } | undefined)} plan
+ *   (status: answer that status without asking the registry; onDone: called when the whole answer is sent)
  *   called per request with how many earlier requests had the same method and path
  */
 export async function startFaultProxy(target, plan = () => undefined) {
@@ -41,7 +41,7 @@ export async function startFaultProxy(target, plan = () => undefined) {
         sent += data.length;
         res.write(data);
       });
-      up.on('end', () => res.end());
+      up.on('end', () => res.end(() => fault?.onDone?.()));
     });
     upstream.on('error', () => res.socket?.destroy());
     req.pipe(upstream);
@@ -58,7 +58,8 @@ export async function startFaultProxy(target, plan = () => undefined) {
       res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
       return;
     }
-    if (fault?.delayMs) setTimeout(() => forward(req, res, record, fault), fault.delayMs);
+    if (fault?.holdUntil) fault.holdUntil.finally(() => forward(req, res, record, fault));
+    else if (fault?.delayMs) setTimeout(() => forward(req, res, record, fault), fault.delayMs);
     else forward(req, res, record, fault);
   });
   await new Promise((resolve, reject) => {

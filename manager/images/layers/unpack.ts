@@ -7,9 +7,9 @@
 // knows nothing of whiteouts. So the parsing is tar-fs's and the writing is ours (layer-writer.ts). Everything is written with synchronous fs calls on the main thread: per entry
 // they cost a few microseconds each, far less than a round trip through the thread pool, while
 // decompression (zlib) still runs in the pool alongside.
-import crypto = require('node:crypto');
 import { pipeline } from 'node:stream/promises';
 import fs = require('node:fs');
+import { createSha256 } from '../../../native/sha256';
 import { LayerError } from './layer-error';
 import { layerName, type LayerSource } from './source';
 
@@ -49,7 +49,7 @@ export async function unpackLayer(source: LayerSource, destDir: string): Promise
  */
 export async function unpackTarStream(input: LayerTarStream, diffID: string, destDir: string, name: string): Promise<UnpackedLayer> {
   const writer = new LayerWriter(destDir);
-  const hash = crypto.createHash('sha256');
+  const hash = createSha256();
   let size = 0;
   input.tar.on('data', (chunk: Buffer) => {
     hash.update(chunk);
@@ -105,7 +105,7 @@ export async function unpackTarStream(input: LayerTarStream, diffID: string, des
     input.abort();
     throw new LayerError(name, `not a valid ${input.compression === 'none' ? '' : `${input.compression} `}tar stream: ${(err as Error).message}`);
   }
-  const actual = `sha256:${hash.digest('hex')}`;
+  const actual = `sha256:${hash.hex()}`;
   if (actual !== diffID) {
     throw new LayerError(name, `uncompressed content is ${actual}, but the image config says diffID ${diffID}`);
   }

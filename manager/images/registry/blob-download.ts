@@ -3,8 +3,8 @@
 // A dropped connection keeps the partial file; the next attempt (a retry with backoff in this
 // pull, or a later pull) hashes what is there and asks for the rest with `Range: bytes=N-`.
 // A complete blob whose digest is wrong is deleted: the store never holds a corrupt blob.
-import crypto = require('node:crypto');
 import fs = require('node:fs');
+import { createSha256, type Sha256 } from '../../../native/sha256';
 import { DigestMismatchError, type ImageStore } from '../store';
 import type { Descriptor } from '../types';
 import type { RegistryClient } from './client';
@@ -43,7 +43,7 @@ export interface DownloadFollower {
 interface Partial {
   fd: number;
   offset: number;
-  hash: crypto.Hash;
+  hash: Sha256;
   /** some bytes came from before a Range request: a previous pull's partial file or an earlier attempt */
   resumed: boolean;
 }
@@ -56,7 +56,7 @@ async function openPartial(file: string, size: number): Promise<Partial> {
     fs.ftruncateSync(fd, 0);
     offset = 0;
   }
-  const hash = crypto.createHash('sha256');
+  const hash = createSha256();
   if (offset > 0) {
     const stream = fs.createReadStream('', { fd, autoClose: false, start: 0, end: offset - 1, highWaterMark: 1 << 20 });
     for await (const chunk of stream) hash.update(chunk as Buffer);
@@ -68,7 +68,7 @@ function restart(p: Partial, follower?: DownloadFollower): void {
   follower?.restarted();
   fs.ftruncateSync(p.fd, 0);
   p.offset = 0;
-  p.hash = crypto.createHash('sha256');
+  p.hash = createSha256();
 }
 
 /** Appends a chunk to the partial file (pwrite at the offset) and to its hash. */
@@ -121,7 +121,7 @@ export async function fetchBlobBytes(client: RegistryClient, repository: string,
       throw networkError(err, what);
     }
     if (bytes.length !== desc.size) throw new RegistryError(`${what}: ${bytes.length} bytes where the manifest says ${desc.size}`);
-    const actual = `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+    const actual = `sha256:${createSha256().update(bytes).hex()}`;
     if (actual !== desc.digest) throw new DigestMismatchError(desc.digest, actual, what);
     return bytes;
   }, client.retry);
@@ -162,7 +162,7 @@ export async function downloadBlob(
         );
       }
       onEvent({ kind: 'verifying' });
-      const actual = `sha256:${partial.hash.digest('hex')}`;
+      const actual = `sha256:${partial.hash.hex()}`;
       if (actual === desc.digest) break;
       // A resumed download may have started from a bad partial file or joined a different
       // answer: once more from byte 0; a whole download that does not verify is refused.

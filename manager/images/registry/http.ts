@@ -1,5 +1,6 @@
-// The HTTP the registry client speaks: node:http/https behind a small fetch-like surface
-// (status, headers.get, text(), bytes(), pipeTo(sink) for a streamed body).
+// The HTTP the registry client speaks, behind a small fetch-like surface (status, headers.get,
+// text(), bytes(), pipeTo(sink) for a streamed body): plain HTTP and big GETs on connections of
+// their own (./own-connection.ts), the small requests to HTTPS registries through node:https.
 //
 // Why not the global fetch the design first named: measured here, a cold `mydocker pull` process
 // spends about twice as long in undici (loading it and running its stream code before the JIT
@@ -8,17 +9,17 @@
 // process, so that start-up cost is most of its time.
 //
 // Redirects are followed (registries on object storage redirect blob downloads), dropping the
-// Authorization header when the redirect leaves the origin. Connections are kept alive and
-// reused (one agent per scheme); idle ones do not keep the process alive.
-import http = require('node:http');
+// Authorization header when the redirect leaves the origin. node:https's connections are kept
+// alive and reused (one agent per scheme); idle ones do not keep the process alive.
+import type http = require('node:http');
 import type https = require('node:https');
-import { bulkGet } from './bulk-get';
+import { requestOnOwnConnection } from './own-connection';
 
 export interface HttpInit {
   method?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** a big body to stream: GET on a connection of its own through ./bulk-get.ts */
+  /** a big body to stream: read through a 1 MB buffer (see ./own-connection.ts) */
   bulk?: boolean;
 }
 
@@ -50,8 +51,16 @@ function agentFor(protocol: string): { module: typeof http | typeof https; agent
     httpsAgent ??= new httpsModule.Agent({ keepAlive: true, maxSockets: 8 });
     return { module: httpsModule, agent: httpsAgent };
   }
-  httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 8 });
-  return { module: http, agent: httpAgent };
+  const httpModule = require('node:http') as typeof http;
+  httpAgent ??= new httpModule.Agent({ keepAlive: true, maxSockets: 8 });
+  return { module: httpModule, agent: httpAgent };
+}
+
+/** Plain HTTP, and big GETs over TLS, go on connections of their own (./own-connection.ts). */
+function onOwnConnection(url: URL, init: HttpInit): boolean {
+  const method = init.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return url.protocol === 'http:' || (init.bulk === true && method === 'GET');
 }
 
 function wrap(res: http.IncomingMessage, url: string): HttpResponse {
@@ -105,7 +114,7 @@ export async function httpRequest(target: string, init: HttpInit = {}): Promise<
   let url = new URL(target);
   let headers = { ...init.headers };
   for (let hop = 0; ; hop++) {
-    const res = init.bulk && (init.method ?? 'GET') === 'GET' ? await bulkGet(url, { ...init, headers }) : wrap(await once(url, { ...init, headers }), url.toString());
+    const res = onOwnConnection(url, init) ? await requestOnOwnConnection(url, { ...init, headers }) : wrap(await once(url, { ...init, headers }), url.toString());
     const location = res.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(res.status) || !location || hop >= MAX_REDIRECTS) return res;
     void res.bytes().catch(() => undefined);
