@@ -19,6 +19,12 @@
 // Each round runs each image with both tools of a section, alternating which goes first, each into
 // a fresh empty store, after a `sync`; round 0 warms caches and is not counted. Child processes get
 // the environment without NODE_EXTRA_CA_CERTS (see FACTS.md). The registry is docker-registry on 127.0.0.1.
+//
+// The stores are removed at the end, not between runs: ext4 skips over inodes freed in the last
+// minute when it allocates one (recently_deleted() in fs/ext4/ialloc.c), checking each against
+// the inode table, so right after a store of a few hundred files is removed, every new inode in
+// that part of the disk cost 100-650 µs here instead of ~16 µs: busybox's 268 symlinks then took
+// 50-175 ms, and the figures measured how much the previous run had deleted.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,20 +113,19 @@ function sectionTools(registry, pullOnly) {
     runnable: {
       title: 'pull-to-runnable (download, verify, unpack into the layer store)',
       mydocker: (ref, dir) => timed(MYDOCKER, mydockerArgs(dir, ['pull', '-q', ref])),
-      podman: async (ref) => {
+      podman: (ref, _dir, atEnd) => {
         const world = podmanPullWorld(registry);
-        try {
-          return world.pull(ref);
-        } finally {
+        atEnd(async () => {
           const problems = await world.cleanup();
           if (problems.length) console.error(`podman cleanup: ${problems.join('; ')}`);
-        }
+        });
+        return world.pull(ref);
       },
     },
   };
 }
 
-async function runSection(section, tools, images, rounds, work) {
+async function runSection(section, tools, images, rounds, work, atEnd) {
   const [ours, theirs] = Object.keys(tools).filter((k) => k !== 'title');
   const times = Object.fromEntries(Object.keys(images).map((i) => [i, { [ours]: [], [theirs]: [] }]));
   for (let round = -1; round < rounds; round++) {
@@ -128,15 +133,11 @@ async function runSection(section, tools, images, rounds, work) {
       const order = round % 2 === 0 ? [ours, theirs] : [theirs, ours];
       for (const tool of order) {
         const dir = fs.mkdtempSync(path.join(work, `${section}-${tool}-`));
-        // the previous store's removal and writeback are not charged to the next tool
+        atEnd(() => unmountUnder(dir));
+        // the previous store's writeback is not charged to the next tool
         spawnSync('sync');
-        try {
-          const ms = await tools[tool](ref, dir);
-          if (round >= 0) times[image][tool].push(ms); // round -1 warms caches
-        } finally {
-          unmountUnder(dir);
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const ms = await tools[tool](ref, dir, atEnd);
+        if (round >= 0) times[image][tool].push(ms); // round -1 warms caches
       }
     }
   }
@@ -178,16 +179,18 @@ async function main() {
   const cache = guardContainersCache(); // skopeo and podman write /var/lib/containers/cache
   const work = fs.mkdtempSync(path.join('/var/tmp', 'mydocker-bench-pull-'));
   const registry = await startRegistry();
+  const cleanups = [];
   try {
     const images = await pushBenchImages(registry, work, { sizeMb: opts.sizeMb });
     const all = sectionTools(registry, opts.sections.includes('pull') ? await bundlePullOnly(work) : null);
     const result = { rounds: opts.rounds, cpus: os.cpus().length, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), sections: {} };
     if (opts.sections.includes('pull')) result.startupFloor = summarize(Array.from({ length: opts.rounds }, () => startupFloor(work)));
-    for (const section of opts.sections) result.sections[section] = await runSection(section, all[section], images, opts.rounds, work);
+    for (const section of opts.sections) result.sections[section] = await runSection(section, all[section], images, opts.rounds, work, (fn) => cleanups.push(fn));
     result.images = images;
     if (opts.json) console.log(JSON.stringify(result, null, 2));
     else printReport(result, images);
   } finally {
+    for (const cleanup of cleanups) await cleanup();
     await registry.stop();
     unmountUnder(work);
     fs.rmSync(work, { recursive: true, force: true });

@@ -147,11 +147,21 @@ test('a download resumed with Range is followed to the end; one that restarts fr
   assert.equal(layer.diffID, image.config.rootfs.diff_ids[0]);
   assert.deepEqual(layerStoreEntries(m.paths), [layer.chainID.slice(7)]);
 
-  // garbage where the first bytes should be: read by the unpack, then void when the download restarts
+  // garbage where the first bytes should be: read by the unpack, then void when the download
+  // restarts. The layer is held back until the config is in, so that the unpack follows the
+  // download from its first byte (chosen later, it would follow only the new download).
+  let configSent;
+  const configIn = new Promise((resolve) => (configSent = resolve));
+  const ordered = await startFaultProxy(registry.host, (req) => {
+    if (req.url.endsWith(`/blobs/${image.configDigest}`)) return { onDone: configSent };
+    if (req.url.endsWith(`/blobs/${busyboxLayer.digest}`)) return { holdUntil: configIn };
+    return undefined;
+  });
+  t.after(() => ordered.stop());
   const n = tempManager(t);
   fs.mkdirSync(path.dirname(new ImageStore(n.paths).ingestPath(busyboxLayer.digest)), { recursive: true });
   fs.writeFileSync(new ImageStore(n.paths).ingestPath(busyboxLayer.digest), zlib.gzipSync(Buffer.alloc(1000, 7)).subarray(0, 1000));
-  const again = await pullImage(n.paths, ref, { ...quiet, unpack: true });
+  const again = await pullImage(n.paths, `${ordered.host}/follow/busybox:latest`, { ...quiet, unpack: true });
   assert.deepEqual(layerStoreEntries(n.paths), [], 'the dropped unpack left nothing');
   const dirs = await imageLowerDirs(n.paths, again);
   assert.equal(dirs.length, 1);

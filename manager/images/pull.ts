@@ -206,9 +206,14 @@ export async function pullImage(paths: ManagerPaths, reference: string, opts: Pu
   let follow: typeof import('./layers/follow-unpack') | undefined;
   let followers: Map<string, import('./layers/follow-unpack').FollowUnpack> | undefined;
   try {
-    const resolved = await resolveManifest(client, ref, want, what);
+    const resolving = resolveManifest(client, ref, want, what);
+    // the unpack's code (zlib, streams, tar-stream: ~10 ms to load) loads while the registry
+    // answers: after this turn of the event loop, which sends the first requests
+    const unpackCode = opts.unpack ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => import('./layers/follow-unpack')) : undefined;
+    unpackCode?.catch(() => undefined); // awaited below; a failed pull may never get there
+    const resolved = await resolving;
     const layers = uniqueByDigest(resolved.manifest.layers);
-    if (opts.unpack) follow = await import('./layers/follow-unpack');
+    if (unpackCode) follow = await unpackCode;
     // The config and the layers are fetched at the same time (as containerd does: one round trip
     // less); the layers' unpacks are chosen, and their blobs committed, once the config is in.
     const pending = new Map(layers.map((l) => [l.digest, new PendingFollower()]));
