@@ -75,9 +75,10 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
 
 /**
  * The download-only program (pullImage, no unpack): the compiled modules bundled by esbuild into one
- * minified file like dist/mydocker.bundle.js, so that its start-up is not that of loading dist/lib
- * file by file (it lacks the launcher's V8 code cache: a few ms against mydocker).
- * Usage: node BUNDLE ROOT RUN_ROOT REF; koffi (a native addon) is found through NODE_PATH.
+ * minified file like dist/mydocker.bundle.js, started like mydocker (compiled with a V8 code cache
+ * kept next to it, filled by the warm-up round), so that its start-up is not that of loading
+ * dist/lib file by file.
+ * Usage: node LAUNCHER ROOT RUN_ROOT REF; koffi (a native addon) is found through NODE_PATH.
  */
 async function bundlePullOnly(work) {
   const esbuild = await import('esbuild');
@@ -92,8 +93,38 @@ pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).c
 `,
   );
   const outfile = path.join(work, 'pull-only.bundle.js');
-  await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minifySyntax: true, minifyWhitespace: true, external: ['koffi', 'pino', 'yargs', 'yargs/yargs'], logLevel: 'warning' });
-  return outfile;
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minifySyntax: true,
+    minifyIdentifiers: true,
+    minifyWhitespace: true,
+    charset: 'ascii',
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '\n})' },
+    external: ['koffi', 'pino', 'yargs', 'yargs/yargs'],
+    logLevel: 'warning',
+  });
+  const launcher = path.join(work, 'pull-only.js');
+  fs.writeFileSync(
+    launcher,
+    `'use strict';
+const fs = require('fs');
+const vm = require('vm');
+const file = ${JSON.stringify(outfile)};
+const cacheFile = file + '.cache';
+let cachedData;
+try { cachedData = fs.readFileSync(cacheFile); } catch {}
+const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
+if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
+script.runInThisContext()(exports, require, module, file, __dirname);
+`,
+  );
+  return launcher;
 }
 
 const mydockerArgs = (dir, args) => ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), ...args];
