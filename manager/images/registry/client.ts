@@ -5,7 +5,7 @@
 //
 // The first request does not wait for the ping: it goes out beside it, to the scheme the ping
 // tries first and without credentials (none are known yet). Its answer is used when the ping
-// chose that scheme and it is not a 401; otherwise it is dropped and the request made as usual.
+// chose that scheme and it is not a 4xx; otherwise it is dropped and the request made as usual.
 // For a registry that needs no token that saves a round trip per pull; for one that does, it
 // costs one request answered 401, and no time.
 import { MEDIA_TYPES } from '../types';
@@ -121,7 +121,8 @@ export class RegistryClient {
     });
     if (early) {
       const res = await early.answer;
-      if (res && early.base === base && res.status !== 401) return this.checked(res, what);
+      // not a 4xx: a 401, 403 or 404 may be the anonymous view of what credentials would open
+      if (res && early.base === base && (res.status < 400 || res.status >= 500 || res.status === 429)) return this.checked(res, what);
       res?.bytes().catch(() => undefined);
     }
     const scope = `repository:${repository}:pull`;
