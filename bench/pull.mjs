@@ -36,6 +36,7 @@ import { unmountUnder } from '../test/clients/lib/host.mjs';
 import { pushBenchImages } from './lib/bench-images.mjs';
 import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
+import { bundleOptions } from '../scripts/bundle-options.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
@@ -93,22 +94,7 @@ pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).c
 `,
   );
   const outfile = path.join(work, 'pull-only.bundle.js');
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minifySyntax: true,
-    minifyIdentifiers: true,
-    minifyWhitespace: true,
-    charset: 'ascii',
-    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
-    footer: { js: '\n})' },
-    external: ['koffi', 'pino', 'yargs', 'yargs/yargs'],
-    logLevel: 'warning',
-  });
+  await esbuild.build(bundleOptions({ entry, outfile }));
   const launcher = path.join(work, 'pull-only.js');
   fs.writeFileSync(
     launcher,
