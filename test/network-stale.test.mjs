@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { load } from './lib/dist.mjs';
 import { NOTHING, iptablesLinesWith, makeSharedChains, network, netns, withNetwork } from './lib/network.mjs';
 
-const { flock, LOCK_EX } = load('native/libc');
+const { flock, LOCK_EX, LOCK_UN } = load('native/libc');
+const LOCK_NB = 4;
 const distLib = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'lib');
 
 /**
@@ -78,6 +79,31 @@ async function untilNoPlugins(containerId) {
   }
 }
 
+/**
+ * Until nothing holds the container's CNI lock (an flock on its cache directory): the plugins
+ * inherit it, and so do the processes they start (iptables), which may outlive them briefly.
+ */
+async function untilUnlocked(paths, containerId) {
+  const dir = path.join(paths.network, 'cache', containerId);
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        flock(fd, LOCK_EX | LOCK_NB, dir);
+        flock(fd, LOCK_UN, dir);
+        return;
+      } catch (err) {
+        if (err.code !== 'EWOULDBLOCK' && err.code !== 'EAGAIN') throw err;
+      }
+      assert.ok(Date.now() < deadline, `the CNI lock of ${containerId} still held after 30 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function portIsFree(port) {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -131,6 +157,7 @@ test('a manager killed during ADD: the record written before the plugins ran let
     process.kill(child.pid, 'SIGKILL');
     await exited;
     await untilNoPlugins(containerId);
+    await untilUnlocked(n.paths, containerId);
     assert.ok(fs.existsSync(record), 'the attachment record exists before the clean-up');
     const outcome = await network.cleanupStaleNetworks(n.paths, new Set());
     assert.deepEqual(outcome, { cleaned: [containerId], failed: [] });
