@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleOptions } from './scripts/bundle-options.mjs';
+import { bundleOptions, launcher } from './scripts/bundle-options.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
@@ -34,47 +34,6 @@ const programs = [
   { entry: 'manager/bin.ts', out: 'mydocker.js', valueFlags: ['--root', '--run-root', '--runtime'] },
 ].filter((p) => fs.existsSync(path.join(root, p.entry)));
 
-// Node 20 has no module compile cache: each program is a small launcher that runs the bundle
-// through vm.Script with V8's code cache (written next to it on first use), which saves
-// compiling the bundle at every start. One cache per command: V8 deserializes a whole cache at
-// every start, and the first run fills it with what that run compiled. One cache shared by all
-// would hold whatever ran first (`state` after a build: `run` then compiles most of its code at
-// every start) or everything (`state` then loads what only `run` needs).
-// `valueFlags`: the program's global flags that take a separate value (to find the command).
-const launcher = (bundleName, valueFlags) => `#!/usr/bin/env node
-'use strict';
-const fs = require('fs');
-const path = require('path');
-const vm = require('vm');
-const file = path.join(__dirname, ${JSON.stringify(bundleName)});
-const VALUE_FLAGS = new Set(${JSON.stringify(valueFlags)});
-function commandKey(args) {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (VALUE_FLAGS.has(arg)) i++;
-    else if (!arg.startsWith('-')) return /^[a-z]{2,16}$/.test(arg) ? arg : 'other';
-  }
-  return 'other';
-}
-const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + '.cache';
-let cachedData;
-try {
-  cachedData = fs.readFileSync(cacheFile);
-} catch {}
-// the bundle is built wrapped in the module function: read as it is, the source is one flat
-// string (a concatenation here would be copied again when V8 flattens it)
-const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
-if (cachedData === undefined || script.cachedDataRejected) {
-  process.once('exit', () => {
-    try {
-      const tmp = cacheFile + '.' + process.pid;
-      fs.writeFileSync(tmp, script.createCachedData());
-      fs.renameSync(tmp, cacheFile);
-    } catch {}
-  });
-}
-script.runInThisContext()(exports, require, module, file, __dirname);
-`;
 
 for (const program of programs) {
   const bundleName = program.out.replace(/\.js$/, '.bundle.js');

@@ -36,7 +36,7 @@ import { unmountUnder } from '../test/clients/lib/host.mjs';
 import { pushBenchImages } from './lib/bench-images.mjs';
 import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
-import { bundleOptions } from '../scripts/bundle-options.mjs';
+import { bundleOptions, launcher } from '../scripts/bundle-options.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
@@ -95,22 +95,9 @@ pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).c
   );
   const outfile = path.join(work, 'pull-only.bundle.js');
   await esbuild.build(bundleOptions({ entry, outfile }));
-  const launcher = path.join(work, 'pull-only.js');
-  fs.writeFileSync(
-    launcher,
-    `'use strict';
-const fs = require('fs');
-const vm = require('vm');
-const file = ${JSON.stringify(outfile)};
-const cacheFile = file + '.cache';
-let cachedData;
-try { cachedData = fs.readFileSync(cacheFile); } catch {}
-const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
-if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
-script.runInThisContext()(exports, require, module, file, __dirname);
-`,
-  );
-  return launcher;
+  const launcherFile = path.join(work, 'pull-only.js');
+  fs.writeFileSync(launcherFile, launcher(path.basename(outfile)));
+  return launcherFile;
 }
 
 const mydockerArgs = (dir, args) => ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), ...args];

@@ -5,7 +5,7 @@
 // A complete blob whose digest is wrong is deleted: the store never holds a corrupt blob.
 import fs = require('node:fs');
 import { createSha256, type Sha256 } from '../../../native/sha256';
-import { DigestMismatchError, type ImageStore } from '../store';
+import { DigestMismatchError, type ImageStore, sha256Digest } from '../store';
 import type { Descriptor } from '../types';
 import type { RegistryClient } from './client';
 import { RegistryError, TransientError } from './errors';
@@ -121,7 +121,7 @@ export async function fetchBlobBytes(client: RegistryClient, repository: string,
       throw networkError(err, what);
     }
     if (bytes.length !== desc.size) throw new RegistryError(`${what}: ${bytes.length} bytes where the manifest says ${desc.size}`);
-    const actual = `sha256:${createSha256().update(bytes).hex()}`;
+    const actual = sha256Digest(bytes);
     if (actual !== desc.digest) throw new DigestMismatchError(desc.digest, actual, what);
     return bytes;
   }, client.retry);
