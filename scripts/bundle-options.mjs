@@ -49,13 +49,28 @@ function commandKey(args) {
   return 'other';
 }
 const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + '.cache';
-let cachedData;
+// One buffer for both files: the bundle is read into it and copied out as a string, then the
+// code cache is read over it. Every fresh page a read touches is a page fault (10 us each on the
+// VMs we measure on, 70 pages a file).
+const sourceFd = fs.openSync(file, 'r');
+let cacheFd = -1;
 try {
-  cachedData = fs.readFileSync(cacheFile);
+  cacheFd = fs.openSync(cacheFile, 'r');
 } catch {}
+const sourceSize = fs.fstatSync(sourceFd).size;
+const cacheSize = cacheFd < 0 ? 0 : fs.fstatSync(cacheFd).size;
+const buffer = Buffer.allocUnsafeSlow(Math.max(sourceSize, cacheSize));
+function readWhole(fd, size) {
+  let done = 0;
+  for (let n = -1; done < size && n !== 0; done += n) n = fs.readSync(fd, buffer, done, size - done, done);
+  fs.closeSync(fd);
+  return done;
+}
 // the bundle is built wrapped in the module function: read as it is, the source is one flat
 // string (a concatenation here would be copied again when V8 flattens it)
-const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
+const source = buffer.latin1Slice(0, readWhole(sourceFd, sourceSize));
+const cachedData = cacheFd < 0 ? undefined : buffer.subarray(0, readWhole(cacheFd, cacheSize));
+const script = new vm.Script(source, { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {

@@ -1,0 +1,57 @@
+// The programs' launcher (scripts/bundle-options.mjs): it runs the bundle through V8's code
+// cache, one cache file per command, written on first use and replaced when V8 rejects it. The
+// bundle and its cache are read through one buffer, so a cache bigger or smaller than the bundle
+// must never damage the source that runs.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { launcher } from '../scripts/bundle-options.mjs';
+
+/** A program dir: launcher + a bundle (wrapped as the build wraps it) that prints its argv and a marker. */
+function makeProgram(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'launcher-cache-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const body = [
+    "const lines = ['args=' + process.argv.slice(2).join(','), 'marker=' + 'end-of-bundle'.length];",
+    // some functions, so that the cache has something to hold
+    ...Array.from({ length: 40 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i}; } lines.push(String(f${i}(2)));`),
+    "require('fs').writeSync(1, lines.join('\\n') + '\\n');",
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'prog.bundle.js'), `(function (exports, require, module, __filename, __dirname) {\n${body}\n})`);
+  fs.writeFileSync(path.join(dir, 'prog.js'), launcher('prog.bundle.js', ['--root']));
+  const expected = ['args=' + ['--root', 'x', 'run', 'a'].join(','), 'marker=13', ...Array.from({ length: 40 }, (_, i) => String(2 * i + i))].join('\n') + '\n';
+  const run = () => spawnSync(process.execPath, [path.join(dir, 'prog.js'), '--root', 'x', 'run', 'a'], { encoding: 'utf8' });
+  return { dir, expected, run, cacheFile: path.join(dir, 'prog.bundle.js.run.cache') };
+}
+
+test('launcher: the first run writes the command\'s code cache, the next one uses it as it is', (t) => {
+  const p = makeProgram(t);
+  const first = p.run();
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout, p.expected);
+  const before = fs.statSync(p.cacheFile);
+  assert.ok(before.size > 0);
+  const second = p.run();
+  assert.equal(second.stdout, p.expected);
+  const after = fs.statSync(p.cacheFile);
+  assert.equal(after.ino, before.ino, 'an accepted cache is not rewritten');
+});
+
+for (const [name, size] of [
+  ['bigger than the bundle', 200_000],
+  ['smaller than the bundle', 100],
+]) {
+  test(`launcher: a rejected cache ${name} leaves the source intact and is replaced`, (t) => {
+    const p = makeProgram(t);
+    fs.writeFileSync(p.cacheFile, Buffer.alloc(size, 0x5a));
+    const r = p.run();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, p.expected);
+    const replaced = fs.readFileSync(p.cacheFile);
+    assert.notEqual(replaced.length, size, 'V8 wrote a cache of its own');
+    assert.equal(p.run().stdout, p.expected);
+  });
+}
