@@ -66,7 +66,7 @@ const cc = (out, source, defines = []) => {
   fs.renameSync(tmp, path.join(dist, out));
 };
 cc('mydocker-init', 'native/mydocker-init.c');
-cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"']);
+cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"', '-DJITLESS']);
 if (programs.some((p) => p.out === 'mydocker.js')) {
   cc('mydocker', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker.js"', '-DKEEP_EXTRA_CA_CERTS']);
 }

@@ -7,6 +7,12 @@
  *  - drop NODE_EXTRA_CA_CERTS: the runtime makes no TLS connections, and Node would otherwise
  *    parse that CA bundle at every start (about 30 ms).
  *    (The manager, `mydocker`, is built with KEEP_EXTRA_CA_CERTS: it talks TLS to registries.)
+ *  - with JITLESS (the runtime's build): run V8 without its compilers (--jitless). A runtime
+ *    command lives for tens of milliseconds and never gets hot; the compilers cost it more
+ *    than they give: same-run A/B of `run` of /bin/true 98.6 -> 94.7 ms median (50 rounds),
+ *    127 fewer page faults, about 8 ms less CPU (compile threads). --no-expose-wasm: jitless
+ *    has no WebAssembly, and V8 warns on stderr at every start unless it is told so.
+ *    The manager keeps the compilers: it unpacks layers, hashes and parses for seconds.
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
  */
@@ -48,11 +54,19 @@ int main(int argc, char **argv) {
 	char script[PATH_MAX];
 	snprintf(script, sizeof script, "%s/%s", dirname(self), MYDOCKER_SCRIPT);
 
-	char **args = calloc((size_t)argc + 2, sizeof *args);
+#ifdef JITLESS
+	const char *flags[] = {"--jitless", "--no-expose-wasm"};
+#else
+	const char *flags[] = {NULL};
+#endif
+	size_t nflags = flags[0] ? sizeof flags / sizeof flags[0] : 0;
+	char **args = calloc((size_t)argc + 2 + nflags, sizeof *args);
 	if (!args) return 1;
-	args[0] = "node";
-	args[1] = script;
-	for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+	size_t at = 0;
+	args[at++] = "node";
+	for (size_t i = 0; i < nflags; i++) args[at++] = (char *)flags[i];
+	args[at++] = script;
+	for (int i = 1; i < argc; i++) args[at++] = argv[i];
 	execv(MYDOCKER_NODE, args);
 	execvp("node", args);
 	fprintf(stderr, "mydocker-runtime: cannot run node: %s\n", strerror(errno));

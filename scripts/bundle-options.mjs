@@ -48,7 +48,10 @@ function commandKey(args) {
   }
   return 'other';
 }
-const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + '.cache';
+// V8 rejects a cache made under other flags: node started without the launcher's --jitless
+// (e.g. \`node dist/mydocker-runtime.js\`) keeps a cache of its own instead of replacing it each time
+const mode = process.execArgv.includes('--jitless') ? '.jitless' : '';
+const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + mode + '.cache';
 // One buffer for both files: the bundle is read into it and copied out as a string, then the
 // code cache is read over it. Every fresh page a read touches is a page fault (10 us each on the
 // VMs we measure on, 70 pages a file).
