@@ -68,5 +68,5 @@ const cc = (out, source, defines = []) => {
 cc('mydocker-init', 'native/mydocker-init.c');
 cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"', '-DJITLESS']);
 if (programs.some((p) => p.out === 'mydocker.js')) {
-  cc('mydocker', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker.js"', '-DKEEP_EXTRA_CA_CERTS']);
+  cc('mydocker', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker.js"', '-DKEEP_EXTRA_CA_CERTS', '-DJITLESS']);
 }

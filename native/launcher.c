@@ -7,12 +7,14 @@
  *  - drop NODE_EXTRA_CA_CERTS: the runtime makes no TLS connections, and Node would otherwise
  *    parse that CA bundle at every start (about 30 ms).
  *    (The manager, `mydocker`, is built with KEEP_EXTRA_CA_CERTS: it talks TLS to registries.)
- *  - with JITLESS (the runtime's build): run V8 without its compilers (--jitless). A runtime
- *    command lives for tens of milliseconds and never gets hot; the compilers cost it more
- *    than they give: same-run A/B of `run` of /bin/true 98.6 -> 94.7 ms median (50 rounds),
- *    127 fewer page faults, about 8 ms less CPU (compile threads). --no-expose-wasm: jitless
- *    has no WebAssembly, and V8 warns on stderr at every start unless it is told so.
- *    The manager keeps the compilers: it unpacks layers, hashes and parses for seconds.
+ *  - with JITLESS (both programs): run V8 without its compilers (--jitless). A runtime command
+ *    lives for tens of milliseconds and never gets hot; the compilers cost it more than they
+ *    give: same-run A/B of `run` of /bin/true 98.6 -> 94.7 ms median (50 rounds), 127 fewer
+ *    page faults, about 8 ms less CPU (compile threads). The manager's heavy work is native
+ *    (zlib, sha256, writes): pulling a 53 MB layer took 1065 -> 1045 ms (7 rounds), the
+ *    compile threads no longer compete with zlib for the two CPUs; busybox pull and `run`
+ *    were the same either way. --no-expose-wasm: jitless has no WebAssembly (neither program
+ *    uses it; we do not use fetch/undici), and V8 warns on stderr at every start otherwise.
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
  */

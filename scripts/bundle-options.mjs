@@ -26,6 +26,10 @@ export function bundleOptions({ entry, outfile, define = {} }) {
   };
 }
 
+// The node flags the native launchers start both programs with (native/launcher.c, JITLESS: the
+// reasons and figures are there); for anything that wants to start a bundle the same way.
+export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
+
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
 // through vm.Script with V8's code cache (written next to it on first use), which saves
 // compiling the bundle at every start. One cache per command: V8 deserializes a whole cache at

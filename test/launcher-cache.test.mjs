@@ -55,3 +55,21 @@ for (const [name, size] of [
     assert.equal(p.run().stdout, p.expected);
   });
 }
+
+test('the native launchers start node --jitless (the cache says so) and V8 prints nothing on stderr', (t) => {
+  const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'dist');
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'launcher-flags-'));
+  t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  for (const [program, args, bundle] of [
+    ['mydocker-runtime', ['--root', scratch, 'state', 'no-such-container'], 'mydocker-runtime.bundle.js.state'],
+    ['mydocker', ['--root', path.join(scratch, 'lib'), '--run-root', path.join(scratch, 'run'), 'inspect', 'no-such-image'], 'mydocker.bundle.js.inspect'],
+  ]) {
+    const r = spawnSync(path.join(dist, program), args, { encoding: 'utf8', env });
+    assert.notEqual(r.status, 0);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${program}: one line on stderr: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /Warning|flag/i, program);
+    assert.ok(fs.existsSync(path.join(dist, `${bundle}.jitless.cache`)), `${program} wrote its jitless cache`);
+  }
+});
