@@ -7,6 +7,7 @@ import { exitCodeOf, ManagerError, NotFoundError, UsageError } from '../errors';
 import type { RemoveOptions } from '../images/remove';
 import { type ManagerCommand, type OptionSpec, str } from './command';
 import { operandsWithOptions } from './operands';
+import { isTerminal } from '../system/terminal';
 
 /**
  * What rmi and image prune need from the rest of the manager: which container uses an image
@@ -186,7 +187,7 @@ const IMPORT: ManagerCommand = {
 };
 
 function stdinStream(command: string): fs.ReadStream {
-  if (isatty(0)) throw new UsageError(`${command}: stdin is a terminal: give a file or redirect the input`);
+  if (isTerminal(0)) throw new UsageError(`${command}: stdin is a terminal: give a file or redirect the input`);
   return fs.createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 });
 }
 
@@ -208,7 +209,7 @@ const SAVE: ManagerCommand = {
       await saveImagesToFile(store, names, output, format);
       return 0;
     }
-    if (isatty(1)) throw new UsageError('save: refusing to write an archive to a terminal: give -o FILE or redirect the output');
+    if (isTerminal(1)) throw new UsageError('save: refusing to write an archive to a terminal: give -o FILE or redirect the output');
     await saveImages(store, names, fs.createWriteStream('', { fd: 1, autoClose: false }), format);
     return 0;
   },
@@ -306,9 +307,3 @@ const IMAGE_SUBCOMMANDS: ManagerCommand[] = [
 ].map((c) => ({ ...c, name: `image ${c.name}`, ...(c.aliases ? { aliases: c.aliases.map((a) => `image ${a}`) } : {}) }));
 
 export const IMAGES_COMMANDS: ManagerCommand[] = [IMAGES, RMI, TAG, INSPECT, IMPORT, SAVE, LOAD, HISTORY, ...IMAGE_SUBCOMMANDS];
-
-/** libc's isatty, loaded on demand: this module is part of every command's start-up (node:tty would load node:net, ~6 ms). */
-function isatty(fd: number): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../../native/libc') as typeof import('../../native/libc')).isatty(fd);
-}

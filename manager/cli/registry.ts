@@ -1,5 +1,6 @@
 // The registry commands: pull, login, logout.
 import { UsageError } from '../errors';
+import { isTerminal } from '../system/terminal';
 import { type ManagerCommand, str } from './command';
 
 const INSECURE = { name: 'insecure-registry', type: 'boolean' as const, default: false, describe: 'allow plain HTTP to this registry (loopback ones always may; also $MYDOCKER_INSECURE_REGISTRIES=host:port,...)' };
@@ -53,7 +54,7 @@ export const REGISTRY_COMMANDS: ManagerCommand[] = [
         quiet: Boolean(values.quiet),
         insecure: Boolean(values['insecure-registry']),
         output: ctx.out,
-        isTTY: process.stdout.isTTY === true,
+        isTTY: isTerminal(1),
         unpack: true,
       });
       // Unpacked now, as docker and podman do: the first run of the image does not wait for it

@@ -5,6 +5,7 @@
 import fs = require('node:fs');
 import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
+import { isTerminal } from '../system/terminal';
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { PendingFollower } from './pending-follower';
 import { type LayerLine, type PullDisplay, plainDisplay, silentDisplay, terminalDisplay } from './progress';
@@ -182,7 +183,7 @@ function layerEvents(line: LayerLine): (e: BlobEvent) => void {
 function chooseDisplay(opts: PullOptions): { display: PullDisplay; write: (text: string) => void } {
   const write = opts.output ?? ((text: string) => void fs.writeSync(1, text));
   if (opts.quiet) return { display: silentDisplay(), write };
-  const tty = opts.isTTY ?? (opts.output === undefined && process.stdout.isTTY === true);
+  const tty = opts.isTTY ?? (opts.output === undefined && isTerminal(1));
   return { display: tty ? terminalDisplay(write) : plainDisplay(write), write };
 }
 

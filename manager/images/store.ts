@@ -15,6 +15,7 @@ import { createSha256, sha256Hex } from '../../native/sha256';
 import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import { randomHex } from '../system/random';
+import { removeFile } from '../system/remove-file';
 import { canonicalName, parseReference } from './reference';
 import { type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, MEDIA_TYPES, REF_NAME_ANNOTATION } from './types';
 
@@ -130,7 +131,7 @@ export class ImageStore {
     if (!verified) {
       const actual = await hashFile(file);
       if (actual !== digest) {
-        fs.rmSync(file, { force: true });
+        removeFile(file);
         throw new DigestMismatchError(digest, actual, `blob ${digest}`);
       }
     }

@@ -5,8 +5,9 @@
 import fs = require('node:fs');
 import zlib = require('node:zlib');
 import path = require('node:path');
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { childProcess } from '../../system/child-process';
 import { LayerError } from './layer-error';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -116,7 +117,7 @@ function zstdStream(blobPath: string, mediaType: string, layer: string): LayerTa
   if (program === null) {
     throw new LayerError(layer, `${mediaType}: zstd-compressed layers need the zstd program (apt-get install zstd), which is not installed`);
   }
-  const child: ChildProcess = spawn(program, ['-d', '-c', '-q', '--', blobPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = childProcess().spawn(program, ['-d', '-c', '-q', '--', blobPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {

@@ -10,6 +10,7 @@ import type { Descriptor } from '../types';
 import type { RegistryClient } from './client';
 import { RegistryError, TransientError } from './errors';
 import { lockIngest } from './ingest-lock';
+import { removeFile } from '../../system/remove-file';
 import { networkError, withRetries } from './transport';
 
 export type BlobEvent =
@@ -173,7 +174,7 @@ export async function downloadBlob(
       }
       fs.closeSync(partial.fd);
       p = undefined;
-      fs.rmSync(file, { force: true });
+      removeFile(file);
       throw new DigestMismatchError(desc.digest, actual, what);
     }
     // durable before it gets its final name: a crash must not leave a short blob under a digest
@@ -186,7 +187,7 @@ export async function downloadBlob(
         // the blob matches its digest but what it holds was refused: it is not stored either
         fs.closeSync(p.fd);
         p = undefined;
-        fs.rmSync(file, { force: true });
+        removeFile(file);
         throw check.reason;
       }
       if (sync.status === 'rejected') throw sync.reason;

@@ -5,6 +5,7 @@
 import fs = require('node:fs');
 import os = require('node:os');
 import { flock, LOCK_EX, SyscallError } from '../../../native/libc';
+import { removeFile } from '../../system/remove-file';
 
 const LOCK_NB = 4;
 
@@ -34,7 +35,7 @@ export async function lockIngest(file: string, onWait?: () => void, signal?: Abo
       continue;
     }
     return () => {
-      fs.rmSync(file, { force: true });
+      removeFile(file);
       fs.closeSync(fd);
     };
   }
