@@ -66,7 +66,20 @@ const cc = (out, source, defines = []) => {
   fs.renameSync(tmp, path.join(dist, out));
 };
 cc('mydocker-init', 'native/mydocker-init.c');
-cc('mydocker-runtime', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker-runtime.js"', '-DJITLESS']);
+// JITLESS_COMMANDS: which commands run V8 without its compilers (native/launcher.c says why).
+const valueFlags = (out) => `-DVALUE_FLAGS=${programs.find((p) => p.out === out).valueFlags.map((f) => JSON.stringify(f)).join(',')}`;
+cc('mydocker-runtime', 'native/launcher.c', [
+  `-DMYDOCKER_NODE="${process.execPath}"`,
+  '-DMYDOCKER_SCRIPT="mydocker-runtime.js"',
+  '-DJITLESS_COMMANDS="*"',
+  valueFlags('mydocker-runtime.js'),
+]);
 if (programs.some((p) => p.out === 'mydocker.js')) {
-  cc('mydocker', 'native/launcher.c', [`-DMYDOCKER_NODE="${process.execPath}"`, '-DMYDOCKER_SCRIPT="mydocker.js"', '-DKEEP_EXTRA_CA_CERTS', '-DJITLESS']);
+  cc('mydocker', 'native/launcher.c', [
+    `-DMYDOCKER_NODE="${process.execPath}"`,
+    '-DMYDOCKER_SCRIPT="mydocker.js"',
+    '-DKEEP_EXTRA_CA_CERTS',
+    '-DJITLESS_COMMANDS="pull"',
+    valueFlags('mydocker.js'),
+  ]);
 }

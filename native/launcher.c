@@ -7,14 +7,20 @@
  *  - drop NODE_EXTRA_CA_CERTS: the runtime makes no TLS connections, and Node would otherwise
  *    parse that CA bundle at every start (about 30 ms).
  *    (The manager, `mydocker`, is built with KEEP_EXTRA_CA_CERTS: it talks TLS to registries.)
- *  - with JITLESS (both programs): run V8 without its compilers (--jitless). A runtime command
- *    lives for tens of milliseconds and never gets hot; the compilers cost it more than they
- *    give: same-run A/B of `run` of /bin/true 98.6 -> 94.7 ms median (50 rounds), 127 fewer
- *    page faults, about 8 ms less CPU (compile threads). The manager's heavy work is native
- *    (zlib, sha256, writes): pulling a 53 MB layer took 1065 -> 1045 ms (7 rounds), the
- *    compile threads no longer compete with zlib for the two CPUs; busybox pull and `run`
- *    were the same either way. --no-expose-wasm: jitless has no WebAssembly (neither program
- *    uses it; we do not use fetch/undici), and V8 warns on stderr at every start otherwise.
+ *  - JITLESS_COMMANDS ("*" or a space-separated list): run V8 without its compilers (--jitless)
+ *    for those commands. The price: Node's embedded code cache for its own modules is made
+ *    with the default V8 flags and is refused, so every built-in module outside the start-up
+ *    snapshot is compiled from source (node:net + node:stream + node:zlib: 4.4 -> 10.3 ms).
+ *    The runtime ("*") loads none but node:vm, and never gets hot: `run` of /bin/true 98.6 ->
+ *    94.7 ms median (same-run A/B, 50 rounds), 127 fewer page faults, about 8 ms less CPU
+ *    (compile threads). The manager's `pull` loads net, stream and zlib but its heavy work is
+ *    native (zlib, sha256, writes), and without compile threads zlib has the second CPU:
+ *    the 53 MB bench image 1065 -> 1045, 1094 -> 1051, 1115 -> 1041 ms, busybox 210 -> 201
+ *    ms. Its other commands are start-up and built-in modules: `ps -a` and `run --rm busybox
+ *    true` were 3-16 ms slower jitless, so they keep the compilers.
+ *    --no-expose-wasm: jitless has no WebAssembly (neither program uses it; we do not use
+ *    fetch/undici), and V8 warns on stderr at every start otherwise.
+ *    VALUE_FLAGS: the program's global flags that take a separate value (to find the command).
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
  */
@@ -33,6 +39,47 @@
 #endif
 #ifndef MYDOCKER_SCRIPT
 #define MYDOCKER_SCRIPT "mydocker-runtime.js"
+#endif
+
+#ifdef JITLESS_COMMANDS
+#ifndef VALUE_FLAGS
+#error VALUE_FLAGS is needed to find the command
+#endif
+static const char *const value_flags[] = {VALUE_FLAGS, NULL};
+
+static int takes_value(const char *arg) {
+	for (int i = 0; value_flags[i]; i++)
+		if (strcmp(arg, value_flags[i]) == 0) return 1;
+	return 0;
+}
+
+/* The command: the first argument that is neither a flag nor a global flag's value. */
+static const char *command_of(int argc, char **argv) {
+	for (int i = 1; i < argc; i++) {
+		if (takes_value(argv[i])) i++;
+		else if (argv[i][0] != '-') return argv[i];
+	}
+	return "";
+}
+
+static int jitless(int argc, char **argv) {
+	const char *list = JITLESS_COMMANDS;
+	if (strcmp(list, "*") == 0) return 1;
+	const char *command = command_of(argc, argv);
+	size_t len = strlen(command);
+	for (const char *p = list; len > 0 && (p = strstr(p, command)) != NULL; p += len) {
+		int starts = p == list || p[-1] == ' ';
+		int ends = p[len] == '\0' || p[len] == ' ';
+		if (starts && ends) return 1;
+	}
+	return 0;
+}
+#else
+static int jitless(int argc, char **argv) {
+	(void)argc;
+	(void)argv;
+	return 0;
+}
 #endif
 
 int main(int argc, char **argv) {
@@ -56,12 +103,8 @@ int main(int argc, char **argv) {
 	char script[PATH_MAX];
 	snprintf(script, sizeof script, "%s/%s", dirname(self), MYDOCKER_SCRIPT);
 
-#ifdef JITLESS
 	const char *flags[] = {"--jitless", "--no-expose-wasm"};
-#else
-	const char *flags[] = {NULL};
-#endif
-	size_t nflags = flags[0] ? sizeof flags / sizeof flags[0] : 0;
+	size_t nflags = jitless(argc, argv) ? sizeof flags / sizeof flags[0] : 0;
 	char **args = calloc((size_t)argc + 2 + nflags, sizeof *args);
 	if (!args) return 1;
 	size_t at = 0;

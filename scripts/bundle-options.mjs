@@ -26,8 +26,9 @@ export function bundleOptions({ entry, outfile, define = {} }) {
   };
 }
 
-// The node flags the native launchers start both programs with (native/launcher.c, JITLESS: the
-// reasons and figures are there); for anything that wants to start a bundle the same way.
+// The node flags the native launchers give the runtime and `mydocker pull` (native/launcher.c,
+// JITLESS_COMMANDS: the reasons and figures are there); bench/pull.mjs starts its download-only
+// program with them.
 export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
 
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle

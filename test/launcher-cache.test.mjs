@@ -56,20 +56,26 @@ for (const [name, size] of [
   });
 }
 
-test('the native launchers start node --jitless (the cache says so) and V8 prints nothing on stderr', (t) => {
+test('the native launchers: the runtime and `mydocker pull` run node --jitless (their caches say so), other manager commands do not; V8 prints nothing on stderr', (t) => {
   const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'dist');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'launcher-flags-'));
   t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  for (const [program, args, bundle] of [
-    ['mydocker-runtime', ['--root', scratch, 'state', 'no-such-container'], 'mydocker-runtime.bundle.js.state'],
-    ['mydocker', ['--root', path.join(scratch, 'lib'), '--run-root', path.join(scratch, 'run'), 'inspect', 'no-such-image'], 'mydocker.bundle.js.inspect'],
+  const manager = ['--root', path.join(scratch, 'lib'), '--run-root', path.join(scratch, 'run')];
+  for (const [program, args, cache, other] of [
+    ['mydocker-runtime', ['--root', scratch, 'state', 'no-such-container'], 'mydocker-runtime.bundle.js.state.jitless.cache', 'mydocker-runtime.bundle.js.state.cache'],
+    // the command comes after global flags with values, which must not be taken for it
+    ['mydocker', [...manager, 'pull', 'Not-A-Valid-Reference'], 'mydocker.bundle.js.pull.jitless.cache', 'mydocker.bundle.js.pull.cache'],
+    ['mydocker', [...manager, 'inspect', 'no-such-image'], 'mydocker.bundle.js.inspect.cache', 'mydocker.bundle.js.inspect.jitless.cache'],
   ]) {
+    // removed first (a cache is only a cache): what is there afterwards was written by this run
+    for (const file of [cache, other]) fs.rmSync(path.join(dist, file), { force: true });
     const r = spawnSync(path.join(dist, program), args, { encoding: 'utf8', env });
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${program}: one line on stderr: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /Warning|flag/i, program);
-    assert.ok(fs.existsSync(path.join(dist, `${bundle}.jitless.cache`)), `${program} wrote its jitless cache`);
+    assert.ok(fs.existsSync(path.join(dist, cache)), `${program} ${args.at(-2)}: ${cache} written`);
+    assert.ok(!fs.existsSync(path.join(dist, other)), `${program} ${args.at(-2)}: no ${other}`);
   }
 });
