@@ -285,6 +285,22 @@ export function readFromStart(fd: number): Buffer {
   return done === size ? bytes : bytes.subarray(0, done);
 }
 
+const malloptRaw = lazyFunc(libc, 'int mallopt(int param, int value)');
+const M_TRIM_THRESHOLD = -1;
+const M_MMAP_THRESHOLD = -3;
+/**
+ * For a process that streams through many large buffers (a pull: socket and file reads, zlib's
+ * output): glibc gives a freed block of 128 KB or more back to the kernel (munmap, or trimming
+ * the heap's top), and the next buffer is faulted in again, page by page; a page fault costs
+ * about 10 us on the VMs we measure on. Blocks up to 32 MB now come from the heap and stay
+ * there for reuse until 32 MB are free at its top. Measured on a pull of the 53 MB bench image:
+ * 18.2k -> 12.5k page faults, 1109 -> 987 ms median (same-run A/B), peak RSS the same (82 MB).
+ */
+export function keepFreedMemory(): void {
+  malloptRaw(M_MMAP_THRESHOLD, 32 << 20);
+  malloptRaw(M_TRIM_THRESHOLD, 32 << 20);
+}
+
 const isattyRaw = lazyFunc(libc, 'int isatty(int fd)');
 
 /** Whether fd is a terminal (what node:tty's isatty says, without loading node:tty and node:net: about 6 ms). */

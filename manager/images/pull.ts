@@ -6,6 +6,7 @@ import fs = require('node:fs');
 import { ManagerError, NotFoundError } from '../errors';
 import type { ManagerPaths } from '../paths';
 import { isTerminal } from '../system/terminal';
+import { keepFreedMemory } from '../../native/libc';
 import { validateManagerDocument } from '../../schemas/validate-manager';
 import { PendingFollower } from './pending-follower';
 import { type LayerLine, type PullDisplay, plainDisplay, silentDisplay, terminalDisplay } from './progress';
@@ -193,6 +194,7 @@ function chooseDisplay(opts: PullOptions): { display: PullDisplay; write: (text:
  */
 export async function pullImage(paths: ManagerPaths, reference: string, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = parseReference(reference);
+  keepFreedMemory();
   const want = opts.platform !== undefined ? parsePlatform(opts.platform) : hostPlatform();
   const name = canonicalName(ref);
   const what = familiarName(ref);
