@@ -34,9 +34,9 @@ export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
 // through vm.Script with V8's code cache (written next to it on first use), which saves
 // compiling the bundle at every start. One cache per command: V8 deserializes a whole cache at
-// every start, and the first run fills it with what that run compiled. One cache shared by all
-// would hold whatever ran first (`state` after a build: `run` then compiles most of its code at
-// every start) or everything (`state` then loads what only `run` needs).
+// every start, and the first successful run fills it with what that run compiled. One cache
+// shared by all would hold whatever ran first (`state` after a build: `run` then compiles most of
+// its code at every start) or everything (`state` then loads what only `run` needs).
 // `valueFlags`: the program's global flags that take a separate value (to find the command).
 export const launcher = (bundleName, valueFlags = []) => `#!/usr/bin/env node
 'use strict';
@@ -79,8 +79,12 @@ function readWhole(fd, size) {
 const source = buffer.latin1Slice(0, readWhole(sourceFd, sourceSize));
 const cachedData = cacheFd < 0 ? undefined : buffer.subarray(0, readWhole(cacheFd, cacheSize));
 const script = new vm.Script(source, { filename: file, cachedData });
+// Written by a run that succeeded: a cache holds what its run compiled, and it stays while V8
+// accepts it, so one made by a failed run (a mistyped image name: the pull stops at parsing)
+// would leave every later run of the command compiling the rest of its code at each start.
 if (cachedData === undefined || script.cachedDataRejected) {
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    if (code !== 0) return;
     try {
       const tmp = cacheFile + '.' + process.pid;
       fs.writeFileSync(tmp, script.createCachedData());

@@ -19,16 +19,21 @@ function makeProgram(t) {
     // some functions, so that the cache has something to hold
     ...Array.from({ length: 40 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i}; } lines.push(String(f${i}(2)));`),
     "require('fs').writeSync(1, lines.join('\\n') + '\\n');",
+    "if (process.env.LAUNCHER_TEST_FAIL) process.exitCode = 3;",
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'prog.bundle.js'), `(function (exports, require, module, __filename, __dirname) {\n${body}\n})`);
   fs.writeFileSync(path.join(dir, 'prog.js'), launcher('prog.bundle.js', ['--root']));
   const expected = ['args=' + ['--root', 'x', 'run', 'a'].join(','), 'marker=13', ...Array.from({ length: 40 }, (_, i) => String(2 * i + i))].join('\n') + '\n';
-  const run = () => spawnSync(process.execPath, [path.join(dir, 'prog.js'), '--root', 'x', 'run', 'a'], { encoding: 'utf8' });
+  const run = (env = process.env) => spawnSync(process.execPath, [path.join(dir, 'prog.js'), '--root', 'x', 'run', 'a'], { encoding: 'utf8', env });
   return { dir, expected, run, cacheFile: path.join(dir, 'prog.bundle.js.run.cache') };
 }
 
-test('launcher: the first run writes the command\'s code cache, the next one uses it as it is', (t) => {
+test('launcher: a failed run writes no code cache; the first successful one does, and the next one uses it as it is', (t) => {
   const p = makeProgram(t);
+  const failed = p.run({ ...process.env, LAUNCHER_TEST_FAIL: '1' });
+  assert.equal(failed.status, 3, failed.stderr);
+  assert.equal(failed.stdout, p.expected);
+  assert.ok(!fs.existsSync(p.cacheFile), 'no cache from a failed run');
   const first = p.run();
   assert.equal(first.status, 0, first.stderr);
   assert.equal(first.stdout, p.expected);
@@ -59,23 +64,32 @@ for (const [name, size] of [
 test('the native launchers: the runtime and `mydocker pull` run node --jitless (their caches say so), other manager commands do not; V8 prints nothing on stderr', (t) => {
   const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'dist');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'launcher-flags-'));
-  t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const written = [];
+  t.after(() => {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    // the caches of these runs (a help text's) are not what later runs of the commands want
+    for (const file of written) fs.rmSync(path.join(dist, file), { force: true });
+  });
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   const manager = ['--root', path.join(scratch, 'lib'), '--run-root', path.join(scratch, 'run')];
-  for (const [program, args, cache, other] of [
-    ['mydocker-runtime', ['--root', scratch, 'state', 'no-such-container'], 'mydocker-runtime.bundle.js.state.jitless.cache', 'mydocker-runtime.bundle.js.state.cache'],
+  // [program, args, exit status, the cache its run writes (none when it fails), the one it must not]
+  for (const [program, args, status, cache, other] of [
+    ['mydocker-runtime', ['--root', scratch, 'list', '-q'], 0, 'mydocker-runtime.bundle.js.list.jitless.cache', 'mydocker-runtime.bundle.js.list.cache'],
+    ['mydocker-runtime', ['--root', scratch, 'state', 'no-such-container'], 1, null, 'mydocker-runtime.bundle.js.state.jitless.cache'],
     // the command comes after global flags with values, which must not be taken for it
-    ['mydocker', [...manager, 'pull', 'Not-A-Valid-Reference'], 'mydocker.bundle.js.pull.jitless.cache', 'mydocker.bundle.js.pull.cache'],
-    ['mydocker', [...manager, 'inspect', 'no-such-image'], 'mydocker.bundle.js.inspect.cache', 'mydocker.bundle.js.inspect.jitless.cache'],
+    ['mydocker', [...manager, 'pull', '--help'], 0, 'mydocker.bundle.js.pull.jitless.cache', 'mydocker.bundle.js.pull.cache'],
+    ['mydocker', [...manager, 'images', '-q'], 0, 'mydocker.bundle.js.images.cache', 'mydocker.bundle.js.images.jitless.cache'],
   ]) {
     // removed first (a cache is only a cache): what is there afterwards was written by this run
-    for (const file of [cache, other]) fs.rmSync(path.join(dist, file), { force: true });
+    for (const file of [cache, other]) if (file) fs.rmSync(path.join(dist, file), { force: true });
+    if (cache) written.push(cache);
     const r = spawnSync(path.join(dist, program), args, { encoding: 'utf8', env });
-    assert.notEqual(r.status, 0);
-    assert.equal(r.stderr.trim().split('\n').length, 1, `${program}: one line on stderr: ${r.stderr}`);
-    assert.doesNotMatch(r.stderr, /Warning|flag/i, program);
-    assert.ok(fs.existsSync(path.join(dist, cache)), `${program} ${args.at(-2)}: ${cache} written`);
-    assert.ok(!fs.existsSync(path.join(dist, other)), `${program} ${args.at(-2)}: no ${other}`);
+    const what = `${program} ${args.slice(-2).join(' ')}`;
+    assert.equal(r.status, status, `${what}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /Warning|flag/i, what);
+    if (status !== 0) assert.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line on stderr: ${r.stderr}`);
+    if (cache) assert.ok(fs.existsSync(path.join(dist, cache)), `${what}: ${cache} written`);
+    assert.ok(!fs.existsSync(path.join(dist, other)), `${what}: no ${other}`);
   }
 });
