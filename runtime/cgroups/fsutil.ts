@@ -1,6 +1,7 @@
 // Small synchronous helpers for cgroup files: writes that name what failed, and sleeping
 // without leaving the main thread (the runtime may be inside other namespaces).
 import fs = require('node:fs');
+import path = require('node:path');
 import { RuntimeError } from '../errors';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -61,9 +62,15 @@ export function makeCgroupDir(dir: string): void {
   }
 }
 
-/**
- * The parent of containers without a cgroupsPath (see paths.ts). It stays when its last
- * container goes, as docker's /docker does: making it again in every v1 hierarchy and removing
- * it at every delete was 36 cgroupfs calls of each foreground run.
- */
+/** The parent of containers without a cgroupsPath (see paths.ts): removed once empty. */
 export const DEFAULT_PARENT = 'mydocker-runtime';
+
+export function removeDefaultParent(dir: string): void {
+  const parent = path.dirname(dir);
+  if (path.basename(parent) !== DEFAULT_PARENT) return;
+  try {
+    fs.rmdirSync(parent);
+  } catch {
+    // another container still uses it (EBUSY/ENOTEMPTY), or it is gone already
+  }
+}

@@ -1,7 +1,7 @@
 // Where a container's cgroup lives: linux.cgroupsPath as runc reads it. An absolute path is
 // taken from the hierarchy's root, a relative one from the runtime's own cgroup in that
 // hierarchy; without one, every container gets /mydocker-runtime/<id> (the same id always maps
-// to the same place, whoever calls us; the parent stays, see fsutil.ts DEFAULT_PARENT).
+// to the same place, whoever calls us).
 import fs = require('node:fs');
 import path = require('node:path');
 import { RuntimeError } from '../errors';

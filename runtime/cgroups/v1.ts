@@ -5,7 +5,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { RuntimeError } from '../errors';
 import { log } from '../log';
-import { makeCgroupDir, readPids, readTrimmed, removeCgroupDir, sleepMs, writeCgroupFile } from './fsutil';
+import { makeCgroupDir, readPids, readTrimmed, removeCgroupDir, removeDefaultParent, sleepMs, writeCgroupFile } from './fsutil';
 import { type CgroupPathSpec, ownCgroups } from './paths';
 import type { CgroupManager, CgroupStats, LinuxResources } from './types';
 
@@ -300,7 +300,10 @@ export class CgroupV1 implements CgroupManager {
       if (canFreeze) writeCgroupFile(path.join(freezer, 'freezer.state'), 'THAWED', 'delete');
       sleepMs(round < 10 ? 2 : 20);
     }
-    for (const dir of Object.values(this.dirs)) removeCgroupDir(dir);
+    for (const dir of Object.values(this.dirs)) {
+      removeCgroupDir(dir);
+      removeDefaultParent(dir);
+    }
   }
 }
 
