@@ -1,7 +1,7 @@
 // The programs' launcher (scripts/bundle-options.mjs): it runs the bundle through V8's code
-// cache, one cache file per command, written on first use and replaced when V8 rejects it. The
-// bundle and its cache are read through one buffer, so a cache bigger or smaller than the bundle
-// must never damage the source that runs.
+// cache, one cache file per command, written by its first run that succeeds and replaced when
+// V8 rejects it. The bundle and its cache are read through one buffer, so a cache bigger or
+// smaller than the bundle must never damage the source that runs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
