@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleOptions, launcher } from './scripts/bundle-options.mjs';
+import { bundleOptions, launcher, NODE_FLAGS } from './scripts/bundle-options.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
@@ -67,11 +67,14 @@ const cc = (out, source, defines = []) => {
 };
 cc('mydocker-init', 'native/mydocker-init.c');
 // JITLESS_COMMANDS: which commands run V8 without its compilers (native/launcher.c says why).
-const valueFlags = (out) => `-DVALUE_FLAGS=${programs.find((p) => p.out === out).valueFlags.map((f) => JSON.stringify(f)).join(',')}`;
+const cStrings = (list) => list.map((f) => JSON.stringify(f)).join(',');
+const valueFlags = (out) => `-DVALUE_FLAGS=${cStrings(programs.find((p) => p.out === out).valueFlags)}`;
+const jitlessFlags = `-DJITLESS_FLAGS=${cStrings(NODE_FLAGS)}`;
 cc('mydocker-runtime', 'native/launcher.c', [
   `-DMYDOCKER_NODE="${process.execPath}"`,
   '-DMYDOCKER_SCRIPT="mydocker-runtime.js"',
   '-DJITLESS_COMMANDS="*"',
+  jitlessFlags,
   valueFlags('mydocker-runtime.js'),
 ]);
 if (programs.some((p) => p.out === 'mydocker.js')) {
@@ -80,6 +83,7 @@ if (programs.some((p) => p.out === 'mydocker.js')) {
     '-DMYDOCKER_SCRIPT="mydocker.js"',
     '-DKEEP_EXTRA_CA_CERTS',
     '-DJITLESS_COMMANDS="pull"',
+    jitlessFlags,
     valueFlags('mydocker.js'),
   ]);
 }

@@ -20,6 +20,7 @@
  *    true` were 3-16 ms slower jitless, so they keep the compilers.
  *    --no-expose-wasm: jitless has no WebAssembly (neither program uses it; we do not use
  *    fetch/undici), and V8 warns on stderr at every start otherwise.
+ *    JITLESS_FLAGS: the node flags for that (scripts/bundle-options.mjs NODE_FLAGS, via build.mjs).
  *    VALUE_FLAGS: the program's global flags that take a separate value (to find the command).
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
@@ -42,8 +43,8 @@
 #endif
 
 #ifdef JITLESS_COMMANDS
-#ifndef VALUE_FLAGS
-#error VALUE_FLAGS is needed to find the command
+#if !defined(VALUE_FLAGS) || !defined(JITLESS_FLAGS)
+#error VALUE_FLAGS (to find the command) and JITLESS_FLAGS are needed with JITLESS_COMMANDS
 #endif
 static const char *const value_flags[] = {VALUE_FLAGS, NULL};
 
@@ -75,6 +76,7 @@ static int jitless(int argc, char **argv) {
 	return 0;
 }
 #else
+#define JITLESS_FLAGS NULL
 static int jitless(int argc, char **argv) {
 	(void)argc;
 	(void)argv;
@@ -103,7 +105,7 @@ int main(int argc, char **argv) {
 	char script[PATH_MAX];
 	snprintf(script, sizeof script, "%s/%s", dirname(self), MYDOCKER_SCRIPT);
 
-	const char *flags[] = {"--jitless", "--no-expose-wasm"};
+	const char *flags[] = {JITLESS_FLAGS};
 	size_t nflags = jitless(argc, argv) ? sizeof flags / sizeof flags[0] : 0;
 	char **args = calloc((size_t)argc + 2 + nflags, sizeof *args);
 	if (!args) return 1;

@@ -26,9 +26,9 @@ export function bundleOptions({ entry, outfile, define = {} }) {
   };
 }
 
-// The node flags the native launchers give the runtime and `mydocker pull` (native/launcher.c,
-// JITLESS_COMMANDS: the reasons and figures are there); bench/pull.mjs starts its download-only
-// program with them.
+// The node flags the native launchers give the runtime and `mydocker pull` (build.mjs compiles
+// them into native/launcher.c as JITLESS_FLAGS; the reasons and figures are there); bench/pull.mjs
+// starts its download-only program with them.
 export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
 
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
