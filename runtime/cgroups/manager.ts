@@ -2,6 +2,7 @@
 // state.json recorded.
 import fs = require('node:fs');
 import { RuntimeError } from '../errors';
+import { hostMountinfo } from './mountinfo';
 import { cgroupPathSpec } from './paths';
 import type { CgroupManager } from './types';
 import { CgroupV1, v1Dirs } from './v1';
@@ -12,7 +13,7 @@ export type CgroupPaths = { version: 1; dirs: Record<string, string> } | { versi
 const UNIFIED_ROOT = '/sys/fs/cgroup';
 
 /** A v2-only host has the unified hierarchy at /sys/fs/cgroup itself. */
-export function isUnifiedHost(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
+export function isUnifiedHost(mountinfo = hostMountinfo()): boolean {
   return mountinfo.split('\n').some((line) => {
     const fields = line.split(' ');
     return fields[4] === UNIFIED_ROOT && fields[fields.indexOf('-') + 1] === 'cgroup2';

@@ -24,9 +24,9 @@ export function cgroupPathSpec(cgroupsPath: string | undefined, id: string): Cgr
 }
 
 /** The calling process' cgroup path per hierarchy key ("memory", "cpu,cpuacct", "name=systemd", "" for v2). */
-export function ownCgroups(): Map<string, string> {
+export function ownCgroups(procSelfCgroup = fs.readFileSync('/proc/self/cgroup', 'utf8')): Map<string, string> {
   const own = new Map<string, string>();
-  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
+  for (const line of procSelfCgroup.trim().split('\n')) {
     const first = line.indexOf(':');
     const second = line.indexOf(':', first + 1);
     own.set(line.slice(first + 1, second), line.slice(second + 1));

@@ -57,6 +57,15 @@ export interface CgroupManager {
   create(resources: LinuxResources | undefined): void;
   /** Moves a process in (before it runs the user program). */
   addProcess(pid: number): void;
+  /**
+   * Begins addProcess on worker threads and returns at once: the first move into any cgroup after
+   * a quiet spell waits for an RCU grace period in the kernel (measured 6-32 ms here), which the
+   * caller overlaps with other work. finishAddProcess() must follow before the process may run
+   * anything (and while the main thread sees the host's /sys/fs/cgroup).
+   */
+  startAddProcess(pid: number): void;
+  /** Completes the move startAddProcess began (waiting for it if need be) and throws if it failed; no-op without one. */
+  finishAddProcess(): void;
   /** Applies (changed) resources; for `update` zero values mean "unset" and are skipped. */
   update(resources: LinuxResources): void;
   /** Host pids of every process in the cgroup. */

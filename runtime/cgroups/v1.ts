@@ -5,7 +5,8 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { RuntimeError } from '../errors';
 import { log } from '../log';
-import { makeCgroupDir, readPids, readTrimmed, removeCgroupDir, removeDefaultParent, sleepMs, writeCgroupFile } from './fsutil';
+import { JoinHeadStart, makeCgroupDir, readPids, readTrimmed, removeCgroupDir, removeDefaultParent, sleepMs, writeCgroupFile } from './fsutil';
+import { hostMountinfo } from './mountinfo';
 import { type CgroupPathSpec, ownCgroups } from './paths';
 import type { CgroupManager, CgroupStats, LinuxResources } from './types';
 
@@ -21,8 +22,13 @@ export interface V1Hierarchy {
   key: string;
 }
 
+/** A v1 mount's /proc/self/cgroup key from its super options ("rw,cpu,cpuacct" -> "cpu,cpuacct"); "" if none. */
+export function v1HierarchyKey(superOptions: string): string {
+  return superOptions.split(',').filter((o) => KNOWN_CONTROLLERS.has(o) || o.startsWith('name=')).join(',');
+}
+
 /** The v1 hierarchies (and a hybrid host's unified mount) from /proc/self/mountinfo. */
-export function v1Hierarchies(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): V1Hierarchy[] {
+export function v1Hierarchies(mountinfo = hostMountinfo()): V1Hierarchy[] {
   const found: V1Hierarchy[] = [];
   for (const line of mountinfo.trim().split('\n')) {
     const fields = line.split(' ');
@@ -32,9 +38,8 @@ export function v1Hierarchies(mountinfo = fs.readFileSync('/proc/self/mountinfo'
     if (fstype === 'cgroup2') {
       found.push({ mountPoint, key: '' });
     } else if (fstype === 'cgroup') {
-      const options = (fields[sep + 3] ?? '').split(',');
-      const controllers = options.filter((o) => KNOWN_CONTROLLERS.has(o) || o.startsWith('name='));
-      if (controllers.length) found.push({ mountPoint, key: controllers.join(',') });
+      const key = v1HierarchyKey(fields[sep + 3] ?? '');
+      if (key) found.push({ mountPoint, key });
     }
   }
   // The same hierarchy mounted twice: keep the first mount.
@@ -86,6 +91,16 @@ export class CgroupV1 implements CgroupManager {
 
   addProcess(pid: number): void {
     for (const dir of Object.values(this.dirs)) writeCgroupFile(path.join(dir, 'cgroup.procs'), String(pid), `cgroup ${dir}`);
+  }
+
+  private readonly headStart = new JoinHeadStart();
+
+  startAddProcess(pid: number): void {
+    this.headStart.start(Object.values(this.dirs).map((dir) => path.join(dir, 'cgroup.procs')), pid);
+  }
+
+  finishAddProcess(): void {
+    this.headStart.finish((pid) => this.addProcess(pid));
   }
 
   update(resources: LinuxResources): void {

@@ -29,6 +29,7 @@ import os = require('node:os');
 import path = require('node:path');
 import { kill as killPid, strerror } from '../../native/libc';
 import { ConfigError, RuntimeError } from '../errors';
+import { JoinHeadStart } from './fsutil';
 import { ebpfDeviceLoader, normalizeDeviceRules, type DeviceProgramLoader } from './devices-ebpf';
 import type { CgroupManager, CgroupStats, LinuxResources } from './types';
 
@@ -310,6 +311,16 @@ export class CgroupV2 implements CgroupManager {
         throw new CgroupError(`adding process ${pid}: writing "${pid}" to ${file}: ${reason(err)}${hint}`, errnoOf(err));
       }
     }
+  }
+
+  private readonly headStart = new JoinHeadStart();
+
+  startAddProcess(pid: number): void {
+    this.headStart.start([this.file('cgroup.procs')], pid);
+  }
+
+  finishAddProcess(): void {
+    this.headStart.finish((pid) => this.addProcess(pid));
   }
 
   pids(): number[] {

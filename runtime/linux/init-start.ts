@@ -27,16 +27,25 @@ export interface StartedInit {
 /**
  * Without a user namespace: the main thread enters (or creates) the namespaces and the helper is
  * spawned into them. A new cgroup namespace must be rooted at the container's cgroup, so the
- * helper unshares that one itself once it has been moved in.
+ * helper unshares that one itself once it has been moved in. Otherwise, with `joinInBackground`,
+ * the move into the cgroup runs on worker threads while the caller sets up the root filesystem
+ * (the caller calls cgroup.finishAddProcess() before the container may run anything).
  */
-export function startInNamespaces(plan: NamespacePlan, namespaces: readonly Namespace[], cgroup: CgroupManager, spawnInit: () => InitProcess): StartedInit {
+export function startInNamespaces(
+  plan: NamespacePlan,
+  namespaces: readonly Namespace[],
+  cgroup: CgroupManager,
+  spawnInit: () => InitProcess,
+  joinInBackground: boolean,
+): StartedInit {
   const newCgroupNamespace = (plan.unshareFlags & CLONE.NEWCGROUP) !== 0;
   const host = enterNamespaces({ ...plan, unshareFlags: plan.unshareFlags & ~CLONE.NEWCGROUP }, namespaces);
   let init: InitProcess | undefined;
   try {
     init = spawnInit();
     host.restoreForChildren();
-    cgroup.addProcess(init.pid);
+    if (joinInBackground && !newCgroupNamespace) cgroup.startAddProcess(init.pid);
+    else cgroup.addProcess(init.pid);
     if (newCgroupNamespace) init.unshare(CLONE.NEWCGROUP);
     return { init, host };
   } catch (err) {

@@ -34,7 +34,10 @@ export interface LaunchOptions {
   noNewKeyring: boolean;
   /** linux.seccomp, compiled (before any namespace is entered: libseccomp must load from the host). */
   seccomp?: ContainerSeccomp;
-  /** The container's cgroup, already created: the init is moved in before anything runs. */
+  /**
+   * The container's cgroup, already created: the init is moved in before anything runs (maybe
+   * still in the background when launch returns: the caller calls cgroup.finishAddProcess()).
+   */
   cgroup: CgroupManager;
   cgroupPaths: CgroupPaths;
   /** The init's fds 0-2; ours (a closed one as /dev/null) when not given. */
@@ -105,7 +108,7 @@ export function launch(bundle: Bundle, options: LaunchOptions): Launched {
   try {
     started = plan.user
       ? startInUserNamespace(plan, config, options.cgroup, spawnInit)
-      : startInNamespaces(plan, namespaces, options.cgroup, spawnInit);
+      : startInNamespaces(plan, namespaces, options.cgroup, spawnInit, !hasHooks(config.hooks, 'prestart', 'createRuntime', 'createContainer'));
   } catch (err) {
     flushLogs();
     fs.closeSync(fifoFd);

@@ -7,6 +7,7 @@ import { RuntimeError } from '../errors';
 import { checkId } from '../ids';
 import { sendConsole } from '../linux/console';
 import { cgroupManager, type CgroupPaths, planCgroups } from '../cgroups/manager';
+import { startMigrationWarmup } from '../cgroups/migration-warmup';
 import { containerDeviceRules } from '../cgroups/devices';
 import type { LinuxResources } from '../cgroups/types';
 import { HookError, hookState, runHooksWarning } from '../linux/hooks';
@@ -84,6 +85,9 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
     }
     const resources = bundle.config.linux?.resources as LinuxResources | undefined;
     cgroup.create({ ...resources, devices: containerDeviceRules(resources, bundle.config.linux?.devices) });
+    // Not sooner: the warm-up holds cgroup_mutex while it waits, which cgroup mkdir needs too.
+    // Before launch: it also starts libuv's worker threads, which must be made in our namespaces.
+    startMigrationWarmup();
     launched = launch(bundle, {
       id: options.id,
       fifoPath: store.fifoPath(options.id),
@@ -95,6 +99,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       seccomp,
       ...(options.stdio ? { stdio: options.stdio } : {}),
     });
+    cgroup.finishAddProcess();
     const stat = readProcStat(launched.init.pid);
     if (!stat) throw new RuntimeError('container init exited during create');
     const state: StoredState = {

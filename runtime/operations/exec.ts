@@ -9,6 +9,7 @@ import { readValidated } from '../json-input';
 import { checkId } from '../ids';
 import { proxyConsole, sendConsole } from '../linux/console';
 import { cgroupManager } from '../cgroups/manager';
+import { startMigrationWarmup } from '../cgroups/migration-warmup';
 import { launchExec } from '../linux/exec-launch';
 import { hookState } from '../linux/hooks';
 import { compileContainerSeccomp } from '../linux/seccomp-setup';
@@ -88,6 +89,7 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
   const state = store.read(options.id);
   const status = statusOf(store, state);
   if (status !== 'running' && status !== 'created') throw new StateError(`cannot exec in a ${status} container`);
+  startMigrationWarmup();
   const config = bundleConfig(state.bundle);
   const proc = options.processFile
     ? readProcessFile(path.resolve(options.processFile))

@@ -1,0 +1,48 @@
+// Moving a process into a cgroup (a write to cgroup.procs) takes the kernel's global
+// cgroup_threadgroup_rwsem for writing, with cgroup_mutex held. The first writer after a quiet
+// spell waits for an RCU grace period (rcu_sync_enter); writers within about one grace period of
+// the last one skip that wait. Measured here: the init's first cgroup.procs write took 6-32 ms,
+// the next ones ~0.01 ms; it was the longest single step of a `run` (runc pays it too, while its
+// `runc init` starts). So create (once its cgroup directories exist: mkdir needs cgroup_mutex)
+// and exec begin a no-op migration, this process into the cgroup it is already in, on a libuv
+// worker thread: the grace period passes while the main thread goes on, and the real move, also
+// in the background (CgroupManager.startAddProcess), finds the fast path or waits less.
+// Best effort: any failure (read-only cgroupfs, no cgroups mounted) only forgoes the gain.
+import fs = require('node:fs');
+import { hostMountinfo } from './mountinfo';
+import { ownCgroups } from './paths';
+import { v1HierarchyKey } from './v1';
+
+/** One cgroup.procs file of this process' own cgroup (`own`: see ownCgroups), if one is mounted. */
+export function ownProcsFile(mountinfo: string, own: Map<string, string>): string | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const sep = fields.indexOf('-');
+    // Only a mount of a hierarchy's root maps /proc/self/cgroup paths one to one.
+    if (sep < 0 || fields[3] !== '/' || !fields[4]) continue;
+    const fstype = fields[sep + 1];
+    const key = fstype === 'cgroup2' ? '' : fstype === 'cgroup' ? v1HierarchyKey(fields[sep + 3] ?? '') || undefined : undefined;
+    const ownPath = key === undefined ? undefined : own.get(key);
+    if (ownPath === undefined) continue;
+    return `${fields[4]}${ownPath === '/' ? '' : ownPath}/cgroup.procs`;
+  }
+  return undefined;
+}
+
+/**
+ * Starts the no-op migration on a worker thread and returns at once. It is also what starts
+ * libuv's worker threads (CgroupManager.startAddProcess uses them later): they must be made while
+ * the main thread is still in the runtime's namespaces, as a new thread shares the namespaces and
+ * fs_struct of the thread that makes it.
+ */
+export function startMigrationWarmup(): void {
+  let fd: number | undefined;
+  try {
+    const file = ownProcsFile(hostMountinfo(), ownCgroups());
+    if (file !== undefined) fd = fs.openSync(file, 'w');
+  } catch {
+    /* no gain, nothing lost */
+  }
+  if (fd === undefined) fs.stat('/', () => {});
+  else fs.write(fd, String(process.pid), () => fs.closeSync(fd));
+}
