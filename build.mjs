@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleOptions, launcher, NODE_FLAGS } from './scripts/bundle-options.mjs';
+import { bundleOptions, launcher, NODE_FLAGS, RUNTIME_NODE_FLAGS } from './scripts/bundle-options.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
@@ -74,7 +74,7 @@ cc('mydocker-runtime', 'native/launcher.c', [
   `-DMYDOCKER_NODE="${process.execPath}"`,
   '-DMYDOCKER_SCRIPT="mydocker-runtime.js"',
   '-DJITLESS_COMMANDS="*"',
-  jitlessFlags,
+  `-DJITLESS_FLAGS=${cStrings(RUNTIME_NODE_FLAGS)}`,
   valueFlags('mydocker-runtime.js'),
 ]);
 if (programs.some((p) => p.out === 'mydocker.js')) {

@@ -30,6 +30,8 @@ export function bundleOptions({ entry, outfile, define = {} }) {
 // them into native/launcher.c as JITLESS_FLAGS; the reasons and figures are there); bench/pull.mjs
 // starts its download-only program with them.
 export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
+// The runtime's: also the string-hash seed baked into Node's snapshot (launcher.c says why).
+export const RUNTIME_NODE_FLAGS = [...NODE_FLAGS, '--no-rehash-snapshot'];
 
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
 // through vm.Script with V8's code cache (written next to it on first use), which saves
@@ -53,9 +55,9 @@ function commandKey(args) {
   }
   return 'other';
 }
-// V8 rejects a cache made under other flags: node started without the launcher's --jitless
+// V8 rejects a cache made under other flags: node started without the launcher's flags
 // (e.g. \`node dist/mydocker-runtime.js\`) keeps a cache of its own instead of replacing it each time
-const mode = process.execArgv.includes('--jitless') ? '.jitless' : '';
+const mode = (process.execArgv.includes('--jitless') ? '.jitless' : '') + (process.execArgv.includes('--no-rehash-snapshot') ? '.norehash' : '');
 const cacheFile = file + '.' + commandKey(process.argv.slice(2)) + mode + '.cache';
 // One buffer for both files: the bundle is read into it and copied out as a string, then the
 // code cache is read over it. Every fresh page a read touches is a page fault (10 us each on the
