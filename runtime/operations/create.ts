@@ -72,7 +72,6 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
   if (terminal && !consoleSocket && !options.keepConsole) {
     throw new RuntimeError('process.terminal: a detached container with a terminal needs --console-socket to hand the pty to');
   }
-  const seccomp = compileContainerSeccomp(bundle.config.linux?.seccomp);
   const cgroupPaths = planCgroups(bundle.config.linux?.cgroupsPath, options.id, global.systemdCgroup);
   const store = storeOf(global);
   const lock = store.reserve(options.id);
@@ -88,6 +87,8 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
     // Not sooner: the warm-up holds cgroup_mutex while it waits, which cgroup mkdir needs too.
     // Before launch: it also starts libuv's worker threads, which must be made in our namespaces.
     startMigrationWarmup();
+    // After the warm-up began, to overlap its wait (libseccomp is loaded and the filter built).
+    const seccomp = compileContainerSeccomp(bundle.config.linux?.seccomp);
     launched = launch(bundle, {
       id: options.id,
       fifoPath: store.fifoPath(options.id),
