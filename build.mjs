@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleOptions, launcher, NODE_FLAGS, RUNTIME_NODE_FLAGS } from './scripts/bundle-options.mjs';
+import { bundleOptions, launcher, RUNTIME_NODE_FLAGS } from './scripts/bundle-options.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
@@ -66,24 +66,17 @@ const cc = (out, source, defines = []) => {
   fs.renameSync(tmp, path.join(dist, out));
 };
 cc('mydocker-init', 'native/mydocker-init.c');
-// JITLESS_COMMANDS: which commands run V8 without its compilers (native/launcher.c says why).
+// NODE_FLAGS: the node flags the runtime starts with (native/launcher.c says why).
 const cStrings = (list) => list.map((f) => JSON.stringify(f)).join(',');
-const valueFlags = (out) => `-DVALUE_FLAGS=${cStrings(programs.find((p) => p.out === out).valueFlags)}`;
-const jitlessFlags = `-DJITLESS_FLAGS=${cStrings(NODE_FLAGS)}`;
 cc('mydocker-runtime', 'native/launcher.c', [
   `-DMYDOCKER_NODE="${process.execPath}"`,
   '-DMYDOCKER_SCRIPT="mydocker-runtime.js"',
-  '-DJITLESS_COMMANDS="*"',
-  `-DJITLESS_FLAGS=${cStrings(RUNTIME_NODE_FLAGS)}`,
-  valueFlags('mydocker-runtime.js'),
+  `-DNODE_FLAGS=${cStrings(RUNTIME_NODE_FLAGS)}`,
 ]);
 if (programs.some((p) => p.out === 'mydocker.js')) {
   cc('mydocker', 'native/launcher.c', [
     `-DMYDOCKER_NODE="${process.execPath}"`,
     '-DMYDOCKER_SCRIPT="mydocker.js"',
     '-DKEEP_EXTRA_CA_CERTS',
-    '-DJITLESS_COMMANDS="pull"',
-    jitlessFlags,
-    valueFlags('mydocker.js'),
   ]);
 }

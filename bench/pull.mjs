@@ -36,7 +36,7 @@ import { unmountUnder } from '../test/clients/lib/host.mjs';
 import { pushBenchImages } from './lib/bench-images.mjs';
 import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
-import { bundleOptions, launcher, NODE_FLAGS } from '../scripts/bundle-options.mjs';
+import { bundleOptions, launcher } from '../scripts/bundle-options.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
@@ -77,7 +77,7 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
 /**
  * The download-only program (pullImage, no unpack): the compiled modules bundled by esbuild into one
  * minified file like dist/mydocker.bundle.js, started like mydocker (compiled with a V8 code cache
- * kept next to it, filled by the warm-up round, and with mydocker's node flags), so that its start-up
+ * kept next to it, filled by the warm-up round; the manager has no node flags), so that its start-up
  * is not that of loading dist/lib file by file.
  * Usage: node LAUNCHER ROOT RUN_ROOT REF; koffi (a native addon) is found through NODE_PATH.
  */
@@ -111,7 +111,7 @@ function sectionTools(registry, pullOnly) {
   return {
     pull: {
       title: 'pull (download + verify into an OCI layout)',
-      mydocker: (ref, dir) => timed(process.execPath, [...NODE_FLAGS, pullOnly, path.join(dir, 'lib'), path.join(dir, 'run'), ref], 0, nodePath),
+      mydocker: (ref, dir) => timed(process.execPath, [pullOnly, path.join(dir, 'lib'), path.join(dir, 'run'), ref], 0, nodePath),
       skopeo: (ref, dir) => timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${path.join(dir, 'layout')}:x`]),
     },
     runnable: {

@@ -26,12 +26,9 @@ export function bundleOptions({ entry, outfile, define = {} }) {
   };
 }
 
-// The node flags the native launchers give the runtime and `mydocker pull` (build.mjs compiles
-// them into native/launcher.c as JITLESS_FLAGS; the reasons and figures are there); bench/pull.mjs
-// starts its download-only program with them.
-export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'];
-// The runtime's: also the string-hash seed baked into Node's snapshot (launcher.c says why).
-export const RUNTIME_NODE_FLAGS = [...NODE_FLAGS, '--no-rehash-snapshot'];
+// The node flags the runtime's native launcher starts it with (build.mjs compiles them into
+// native/launcher.c as NODE_FLAGS; the reasons and figures are there). The manager has none.
+export const RUNTIME_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--no-rehash-snapshot'];
 
 // Node 20 has no module compile cache: each program is a small launcher that runs the bundle
 // through vm.Script with V8's code cache (written next to it on first use), which saves
