@@ -5,8 +5,8 @@
 // the next ones ~0.01 ms; it was the longest single step of a `run` (runc pays it too, while its
 // `runc init` starts). So create (once its cgroup directories exist: mkdir needs cgroup_mutex)
 // and exec begin a no-op migration, this process into the cgroup it is already in, on a libuv
-// worker thread: the grace period passes while the main thread goes on, and the real move, also
-// in the background (CgroupManager.startAddProcess), finds the fast path or waits less.
+// worker thread: the grace period passes while the main thread goes on, and the real move (in
+// create also on the workers, CgroupManager.startAddProcess) finds the fast path or waits less.
 // Best effort: any failure (read-only cgroupfs, no cgroups mounted) only forgoes the gain.
 import fs = require('node:fs');
 import { hostMountinfo } from './mountinfo';
