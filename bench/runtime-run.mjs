@@ -11,7 +11,9 @@
 // Each round runs both runtimes once, alternating which goes first, each with a fresh container
 // id and its own --root. Every child process gets the environment without NODE_EXTRA_CA_CERTS
 // (FACTS.md: with it, every Node start parses a CA bundle, ~30 ms that most users do not pay).
-// Wall time per run is measured around spawnSync with process.hrtime.bigint().
+// Wall time per run is measured around spawnSync with process.hrtime.bigint(). Each round also times
+// Node alone with the runtime's node flags on an empty file (the "node start floor" line): the part
+// of ours that comes before any of our code, which changes with the machine as runc's whole run does.
 //
 // --config docker uses /work/shared/fixtures/client-configs/docker-run-config.json (what dockerd
 // 20.10 sent to runc here) rewritten for the bench bundle: root.path -> the bundle's rootfs,
@@ -28,6 +30,7 @@ import { makeBundle, removeBundle, writeConfig } from '../conformance/lib/bundle
 import { defaultRuntime } from '../conformance/lib/runtime.mjs';
 import { CLIENT_CONFIGS } from '../test/lib/fixtures.mjs';
 import { summarize } from './lib/stats.mjs';
+import { RUNTIME_NODE_FLAGS } from '../scripts/bundle-options.mjs';
 
 const DOCKER_FIXTURE = process.env.DOCKER_CONFIG_FIXTURE || path.join(CLIENT_CONFIGS, 'docker-run-config.json');
 
@@ -134,15 +137,40 @@ class Contender {
 
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 
+/**
+ * Node's own start with the runtime's node flags (an empty script), timed in the same rounds: how
+ * much of ours is Node before any of our code runs. It moves with the machine (page faults cost
+ * 1.7 us on one day here and 10 us on another), and with it the ratio.
+ */
+class NodeFloor {
+  constructor() {
+    this.file = path.join(os.tmpdir(), `bench-node-floor-${process.pid}.js`);
+    fs.writeFileSync(this.file, '');
+    this.times = [];
+  }
+
+  runOnce(env, timed) {
+    const start = process.hrtime.bigint();
+    spawnSync(process.execPath, [...RUNTIME_NODE_FLAGS, this.file], { stdio: 'ignore', env });
+    if (timed) this.times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+
+  cleanup() {
+    fs.rmSync(this.file, { force: true });
+  }
+}
+
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const env = childEnv();
   const runc = new Contender('runc', resolveCommand(process.env.RUNC, 'runc'));
   const ours = new Contender('ours', resolveCommand(process.env.MYDOCKER_RUNTIME, defaultRuntime()));
+  const floor = new NodeFloor();
   const bundle = makeBenchBundle(opts.config);
   const cleanup = () => {
     runc.cleanup(env);
     ours.cleanup(env);
+    floor.cleanup();
     removeBundle(bundle);
   };
   process.once('SIGINT', () => {
@@ -157,6 +185,7 @@ function main() {
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? [runc, ours] : [ours, runc];
       for (const c of order) c.runOnce(bundle, env, true);
+      floor.runOnce(env, true);
     }
   } finally {
     cleanup();
@@ -164,6 +193,7 @@ function main() {
 
   const a = summarize(runc.times);
   const b = summarize(ours.times);
+  const f = summarize(floor.times);
   const result = {
     config: opts.config,
     rounds: opts.rounds,
@@ -171,6 +201,7 @@ function main() {
     runc: { command: runc.command, ...a, failures: runc.failures },
     ours: { command: ours.command, ...b, failures: ours.failures },
     ratio: { median: b.median / a.median, p90: b.p90 / a.p90 },
+    nodeFloor: { command: `node ${RUNTIME_NODE_FLAGS.join(' ')} <empty file>`, ...f },
   };
   if (opts.json) {
     console.log(JSON.stringify(result, null, 2));
@@ -185,6 +216,7 @@ function main() {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     console.log(`runtime run of /bin/true, config: ${opts.config}, ${opts.rounds} timed rounds (+${opts.warmup} warm-up), NODE_EXTRA_CA_CERTS unset`);
     for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    console.log(`node start floor (${result.nodeFloor.command}): median ${fmt(f.median)} ms; ours minus it ${fmt(b.median - f.median)} ms, runc ${fmt(a.median)} ms`);
   }
   for (const c of [runc, ours]) if (c.firstError) console.error(`${c.name}: ${c.failures} failed run(s); first: ${c.firstError}`);
   process.exitCode = runc.failures || ours.failures ? 1 : 0;
