@@ -17,8 +17,12 @@ const { ownCgroups } = load('runtime/cgroups/paths');
 const { CgroupV1, v1Dirs } = load('runtime/cgroups/v1');
 const { cgroupPathSpec } = load('runtime/cgroups/paths');
 const { isUnifiedHost } = load('runtime/cgroups/manager');
+const { CgroupV2, isCgroup2Mount } = load('runtime/cgroups/v2');
 
 const onV1 = !isUnifiedHost();
+// This host is hybrid: a real cgroup2 hierarchy (no controllers bound) at /sys/fs/cgroup/unified.
+const UNIFIED = '/sys/fs/cgroup/unified';
+const haveUnified = isCgroup2Mount(UNIFIED);
 const rt = setupRuntime({ idPrefix: 'cj' });
 
 function tempDir(t) {
@@ -106,6 +110,22 @@ test('join head start on the real v1 hierarchies: the process is in every one af
   await new Promise((resolve) => gone.on('exit', resolve));
   cg.startAddProcess(gone.pid);
   assert.throws(() => cg.finishAddProcess(), /cgroup \/sys\/fs\/cgroup\/.*: writing "\d+" to .*cgroup\.procs: ESRCH/);
+});
+
+test('join head start on a real cgroup2 hierarchy (/sys/fs/cgroup/unified): the process is in the leaf after finishAddProcess', { skip: haveUnified ? false : 'no cgroup2 mount' }, async (t) => {
+  const parent = `mydocker-test-join2-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  const cg = new CgroupV2(UNIFIED, `/${parent}/leaf`);
+  t.after(() => {
+    cg.destroy();
+    fs.rmdirSync(path.join(UNIFIED, parent));
+  });
+  cg.create(undefined);
+  const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  cg.startAddProcess(child.pid);
+  cg.finishAddProcess();
+  assert.match(fs.readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'), new RegExp(`^0::/${parent}/leaf$`, 'm'));
+  assert.deepEqual(cg.pids(), [child.pid]);
 });
 
 test('create: the init is in the container cgroup of every hierarchy once create returns', { skip: onV1 ? false : 'host is not cgroup v1' }, () => {
