@@ -113,18 +113,23 @@ test('join head start on the real v1 hierarchies: the process is in every one af
 });
 
 test('join head start on a real cgroup2 hierarchy (/sys/fs/cgroup/unified): the process is in the leaf after finishAddProcess', { skip: haveUnified ? false : 'no cgroup2 mount' }, async (t) => {
-  const parent = `mydocker-test-join2-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-  const cg = new CgroupV2(UNIFIED, `/${parent}/leaf`);
+  // Rooted at a directory of our own: CgroupV2 enables in its root every controller the root has
+  // (as runc does), which at the mount's root would be a host-wide change.
+  const parent = path.join(UNIFIED, `mydocker-test-join2-${process.pid}-${Math.random().toString(16).slice(2, 8)}`);
+  fs.mkdirSync(parent);
+  const rootControl = fs.readFileSync(path.join(UNIFIED, 'cgroup.subtree_control'), 'utf8');
+  const cg = new CgroupV2(parent, '/leaf');
   t.after(() => {
     cg.destroy();
-    fs.rmdirSync(path.join(UNIFIED, parent));
+    fs.rmdirSync(parent);
+    assert.equal(fs.readFileSync(path.join(UNIFIED, 'cgroup.subtree_control'), 'utf8'), rootControl, 'the mount root was left alone');
   });
   cg.create(undefined);
   const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
   cg.startAddProcess(child.pid);
   cg.finishAddProcess();
-  assert.match(fs.readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'), new RegExp(`^0::/${parent}/leaf$`, 'm'));
+  assert.match(fs.readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'), new RegExp(`^0::/${path.basename(parent)}/leaf$`, 'm'));
   assert.deepEqual(cg.pids(), [child.pid]);
 });
 
