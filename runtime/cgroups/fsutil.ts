@@ -20,6 +20,21 @@ export function writeCgroupFile(file: string, value: string, field: string): voi
 }
 
 /**
+ * Opens `file` here and writes `value` to it on a libuv worker thread, closing it afterwards;
+ * false if it cannot be opened. Best effort: a failed write is not reported.
+ */
+export function writeInBackground(file: string, value: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'w');
+  } catch {
+    return false;
+  }
+  fs.write(fd, value, () => fs.closeSync(fd));
+  return true;
+}
+
+/**
  * A head start for moving a process into a cgroup: the writes to cgroup.procs run on libuv's
  * worker threads while the caller goes on (the kernel's first migration after a quiet spell waits
  * for an RCU grace period, 6-32 ms measured here), and `finish` then makes the move synchronously.
@@ -32,16 +47,9 @@ export class JoinHeadStart {
 
   start(files: readonly string[], pid: number): void {
     this.pid = pid;
-    const data = Buffer.from(String(pid));
-    for (const file of files) {
-      let fd: number;
-      try {
-        fd = fs.openSync(file, 'w');
-      } catch {
-        continue; // finish() reports it
-      }
-      fs.write(fd, data, () => fs.closeSync(fd));
-    }
+    const data = String(pid);
+    // A file that cannot be opened is left to finish(), which reports it.
+    for (const file of files) writeInBackground(file, data);
   }
 
   /** Moves the process synchronously if start() was called; forgets it. */

@@ -9,24 +9,18 @@
 // create also on the workers, CgroupManager.startAddProcess) finds the fast path or waits less.
 // Best effort: any failure (read-only cgroupfs, no cgroups mounted) only forgoes the gain.
 import fs = require('node:fs');
+import { writeInBackground } from './fsutil';
 import { hostMountinfo } from './mountinfo';
 import { ownCgroups } from './paths';
-import { v1HierarchyKey } from './v1';
+import { cgroupMounts } from './v1';
 
 /** One cgroup.procs file of this process' own cgroup (`own`: see ownCgroups), if one is mounted. */
 export function ownProcsFile(mountinfo: string, own: Map<string, string>): string | undefined {
-  for (const line of mountinfo.split('\n')) {
-    const fields = line.split(' ');
-    const sep = fields.indexOf('-');
-    // Only a mount of a hierarchy's root maps /proc/self/cgroup paths one to one.
-    if (sep < 0 || fields[3] !== '/' || !fields[4]) continue;
-    const fstype = fields[sep + 1];
-    const key = fstype === 'cgroup2' ? '' : fstype === 'cgroup' ? v1HierarchyKey(fields[sep + 3] ?? '') || undefined : undefined;
-    const ownPath = key === undefined ? undefined : own.get(key);
-    if (ownPath === undefined) continue;
-    return `${fields[4]}${ownPath === '/' ? '' : ownPath}/cgroup.procs`;
-  }
-  return undefined;
+  // Only a mount of a hierarchy's root maps /proc/self/cgroup paths one to one.
+  const mount = cgroupMounts(mountinfo).find((m) => m.root === '/' && own.has(m.key));
+  if (!mount) return undefined;
+  const ownPath = own.get(mount.key)!;
+  return `${mount.mountPoint}${ownPath === '/' ? '' : ownPath}/cgroup.procs`;
 }
 
 /**
@@ -36,13 +30,11 @@ export function ownProcsFile(mountinfo: string, own: Map<string, string>): strin
  * fs_struct of the thread that makes it.
  */
 export function startMigrationWarmup(): void {
-  let fd: number | undefined;
+  let file: string | undefined;
   try {
-    const file = ownProcsFile(hostMountinfo(), ownCgroups());
-    if (file !== undefined) fd = fs.openSync(file, 'w');
+    file = ownProcsFile(hostMountinfo(), ownCgroups());
   } catch {
     /* no gain, nothing lost */
   }
-  if (fd === undefined) fs.stat('/', () => {});
-  else fs.write(fd, String(process.pid), () => fs.closeSync(fd));
+  if (file === undefined || !writeInBackground(file, String(process.pid))) fs.stat('/', () => {});
 }

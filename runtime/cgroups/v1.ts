@@ -22,28 +22,37 @@ export interface V1Hierarchy {
   key: string;
 }
 
-/** A v1 mount's /proc/self/cgroup key from its super options ("rw,cpu,cpuacct" -> "cpu,cpuacct"); "" if none. */
-export function v1HierarchyKey(superOptions: string): string {
-  return superOptions.split(',').filter((o) => KNOWN_CONTROLLERS.has(o) || o.startsWith('name=')).join(',');
+/** A cgroup mount from /proc/self/mountinfo: a hierarchy with the part of it that is mounted. */
+export interface CgroupMount extends V1Hierarchy {
+  /** The directory of the hierarchy mounted there ("/" for its root). */
+  root: string;
 }
 
-/** The v1 hierarchies (and a hybrid host's unified mount) from /proc/self/mountinfo. */
-export function v1Hierarchies(mountinfo = hostMountinfo()): V1Hierarchy[] {
-  const found: V1Hierarchy[] = [];
+/** Every cgroup mount (v1, and the unified one) in mountinfo, in order, duplicates included. */
+export function cgroupMounts(mountinfo = hostMountinfo()): CgroupMount[] {
+  const found: CgroupMount[] = [];
   for (const line of mountinfo.trim().split('\n')) {
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
     const fstype = fields[sep + 1];
+    const root = fields[3]!;
     const mountPoint = fields[4]!;
     if (fstype === 'cgroup2') {
-      found.push({ mountPoint, key: '' });
+      found.push({ mountPoint, key: '', root });
     } else if (fstype === 'cgroup') {
-      const key = v1HierarchyKey(fields[sep + 3] ?? '');
-      if (key) found.push({ mountPoint, key });
+      const options = (fields[sep + 3] ?? '').split(',');
+      const key = options.filter((o) => KNOWN_CONTROLLERS.has(o) || o.startsWith('name=')).join(',');
+      if (key) found.push({ mountPoint, key, root });
     }
   }
+  return found;
+}
+
+/** The v1 hierarchies (and a hybrid host's unified mount) from /proc/self/mountinfo. */
+export function v1Hierarchies(mountinfo = hostMountinfo()): V1Hierarchy[] {
+  const found = cgroupMounts(mountinfo);
   // The same hierarchy mounted twice: keep the first mount.
-  return found.filter((h, i) => found.findIndex((o) => o.key === h.key) === i);
+  return found.filter((h, i) => found.findIndex((o) => o.key === h.key) === i).map(({ mountPoint, key }) => ({ mountPoint, key }));
 }
 
 /** The container's directory in each hierarchy. */
