@@ -29,8 +29,9 @@ const requireHere = createRequire(import.meta.url);
 requireHere('koffi');
 const koffiAddon = Object.keys(requireHere.cache).find((file) => file.endsWith('.node') && file.includes('koffi'));
 
+const RUNTIME_VALUE_FLAGS = ['--root', '--log', '--log-format', '--rootless', '--criu'];
 const programs = [
-  { entry: 'runtime/bin.ts', out: 'mydocker-runtime.js', valueFlags: ['--root', '--log', '--log-format', '--rootless', '--criu'] },
+  { entry: 'runtime/bin.ts', out: 'mydocker-runtime.js', valueFlags: RUNTIME_VALUE_FLAGS },
   { entry: 'manager/bin.ts', out: 'mydocker.js', valueFlags: ['--root', '--run-root', '--runtime'] },
 ].filter((p) => fs.existsSync(path.join(root, p.entry)));
 
@@ -66,12 +67,15 @@ const cc = (out, source, defines = []) => {
   fs.renameSync(tmp, path.join(dist, out));
 };
 cc('mydocker-init', 'native/mydocker-init.c');
-// NODE_FLAGS: the node flags the runtime starts with (native/launcher.c says why).
+// NODE_FLAGS: the node flags the runtime starts with; KEEPER_COMMANDS: the commands that get the
+// cgroup migration keeper, VALUE_FLAGS the global flags to skip to find them (native/launcher.c says why).
 const cStrings = (list) => list.map((f) => JSON.stringify(f)).join(',');
 cc('mydocker-runtime', 'native/launcher.c', [
   `-DMYDOCKER_NODE="${process.execPath}"`,
   '-DMYDOCKER_SCRIPT="mydocker-runtime.js"',
   `-DNODE_FLAGS=${cStrings(RUNTIME_NODE_FLAGS)}`,
+  `-DKEEPER_COMMANDS=${cStrings(['create', 'run', 'exec'])}`,
+  `-DVALUE_FLAGS=${cStrings(RUNTIME_VALUE_FLAGS)}`,
 ]);
 if (programs.some((p) => p.out === 'mydocker.js')) {
   cc('mydocker', 'native/launcher.c', [

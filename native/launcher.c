@@ -27,17 +27,24 @@
  *    untrusted keys; the runtime's inputs (config.json, process.json, its own state) come from
  *    its root caller. The manager, which parses registries' JSON and layers' file names, keeps
  *    a random seed.
+ *  - KEEPER_COMMANDS (the runtime's create, run and exec): start the cgroup migration keeper
+ *    below before Node starts, its pid in MYDOCKER_MIGRATION_KEEPER.
  * The Node binary is the one the project was built with (MYDOCKER_NODE at build time), or
  * `node` from PATH.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MYDOCKER_NODE
@@ -47,7 +54,150 @@
 #define MYDOCKER_SCRIPT "mydocker-runtime.js"
 #endif
 
+#ifdef KEEPER_COMMANDS
+/*
+ * The cgroup migration keeper. Every write to a cgroup.procs file takes the kernel's global
+ * cgroup_threadgroup_rwsem for writing; the first writer after a quiet spell waits for an RCU
+ * grace period (rcu_sync_enter, 8-19 ms here), and writers within one grace period of the last
+ * one do not. runc's init start overlaps that wait; Node's start (about 20 ms) cannot be
+ * overlapped from inside Node. So for the commands that move processes into cgroups the launcher
+ * forks this keeper first: it moves itself into the cgroup it is already in (a no-op
+ * migration: "0" is the writer itself) at once, which pays the grace period while Node starts,
+ * and again every KEEPER_INTERVAL_MS, which keeps the fast path open until the runtime has moved
+ * its process. The runtime then kills and reaps it (runtime/cgroups/migration-keeper.ts).
+ * It dies with the runtime in any case (PR_SET_PDEATHSIG) and ends by itself after
+ * KEEPER_LIFETIME_MS. Best effort: without a cgroup mount it just waits to be ended.
+ */
+#define KEEPER_INTERVAL_MS 2
+#define KEEPER_LIFETIME_MS 2000
+
+static const char *const keeper_commands[] = {KEEPER_COMMANDS};
+static const char *const value_flags[] = {VALUE_FLAGS};
+
+static int listed(const char *arg, const char *const *list, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(arg, list[i]) == 0) return 1;
+	return 0;
+}
+
+/* The command: the first argument that is neither a flag nor the value of a global flag. */
+static int wants_keeper(int argc, char **argv) {
+	for (int i = 1; i < argc; i++) {
+		if (listed(argv[i], value_flags, sizeof value_flags / sizeof value_flags[0])) i++;
+		else if (argv[i][0] != '-') return listed(argv[i], keeper_commands, sizeof keeper_commands / sizeof keeper_commands[0]);
+	}
+	return 0;
+}
+
+static size_t read_file(const char *path, char *buf, size_t size) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return 0;
+	size_t len = 0;
+	ssize_t n;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0) len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* True when every name of the comma-separated `names` is one of the comma-separated `options`. */
+static int all_in(const char *names, size_t names_len, const char *options) {
+	const char *name = names, *end = names + names_len;
+	while (name < end) {
+		const char *comma = memchr(name, ',', (size_t)(end - name));
+		size_t len = (size_t)((comma ? comma : end) - name);
+		int found = 0;
+		for (const char *o = options; *o && !found;) {
+			size_t olen = strcspn(o, ",");
+			found = olen == len && strncmp(o, name, len) == 0;
+			o += olen + (o[olen] == ',');
+		}
+		if (!found) return 0;
+		name += len + 1;
+	}
+	return 1;
+}
+
+/*
+ * The cgroup.procs file of this process' own cgroup in the first cgroup (v1) or cgroup2 mount of
+ * a hierarchy's root, as runtime/cgroups/migration-warmup.ts picks it.
+ */
+static int own_procs_file(char *out, size_t size) {
+	static char cgroups[8192], mountinfo[65536];
+	if (!read_file("/proc/self/cgroup", cgroups, sizeof cgroups) || !read_file("/proc/self/mountinfo", mountinfo, sizeof mountinfo)) return 0;
+	for (char *line = mountinfo, *next; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next) *next++ = '\0';
+		else next = line + strlen(line);
+		/* id parent dev root mountpoint options [optional...] - fstype source superoptions */
+		char root[PATH_MAX], mountpoint[PATH_MAX], fstype[32], superopts[512];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2) continue;
+		if (sscanf(dash + 3, "%31s %*s %511s", fstype, superopts) != 2 || strcmp(root, "/") != 0) continue;
+		int v2 = strcmp(fstype, "cgroup2") == 0;
+		if (!v2 && strcmp(fstype, "cgroup") != 0) continue;
+		/* /proc/self/cgroup: hierarchy-id:controllers:path ("0::path" for cgroup2) */
+		for (const char *entry = cgroups; *entry;) {
+			const char *eol = strchr(entry, '\n');
+			size_t entry_len = eol ? (size_t)(eol - entry) : strlen(entry);
+			const char *c1 = memchr(entry, ':', entry_len);
+			const char *c2 = c1 ? memchr(c1 + 1, ':', entry_len - (size_t)(c1 + 1 - entry)) : NULL;
+			if (c2) {
+				size_t names_len = (size_t)(c2 - c1 - 1);
+				int match = v2 ? names_len == 0 : names_len > 0 && all_in(c1 + 1, names_len, superopts);
+				if (match) {
+					int path_len = (int)(entry + entry_len - c2 - 1);
+					const char *path = c2 + 1;
+					if (path_len == 1 && path[0] == '/') path_len = 0;
+					int n = snprintf(out, size, "%s%.*s/cgroup.procs", mountpoint, path_len, path);
+					return n > 0 && (size_t)n < size;
+				}
+			}
+			entry += entry_len + (eol != NULL);
+		}
+	}
+	return 0;
+}
+
+static void keep_migrations_fast(pid_t runtime) {
+	/* nothing of the caller's: a pipe it reads to its end must not wait for this process */
+	syscall(SYS_close_range, 0U, ~0U, 0U);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != runtime) _exit(0);
+	prctl(PR_SET_NAME, "mydocker-keeper");
+	char procs[PATH_MAX];
+	int found = own_procs_file(procs, sizeof procs);
+	struct timespec interval = {0, KEEPER_INTERVAL_MS * 1000000L}, start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (now = start; (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < KEEPER_LIFETIME_MS;
+	     clock_gettime(CLOCK_MONOTONIC, &now)) {
+		if (found) {
+			int fd = open(procs, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0", 1) != 1) found = 0;
+			if (fd >= 0) close(fd);
+		}
+		nanosleep(&interval, NULL);
+	}
+	_exit(0);
+}
+
+static void start_keeper(int argc, char **argv) {
+	unsetenv("MYDOCKER_MIGRATION_KEEPER");
+	if (!wants_keeper(argc, argv)) return;
+	pid_t runtime = getpid();
+	pid_t keeper = fork();
+	if (keeper == 0) keep_migrations_fast(runtime);
+	if (keeper < 0) return;
+	char value[32];
+	snprintf(value, sizeof value, "%d", (int)keeper);
+	setenv("MYDOCKER_MIGRATION_KEEPER", value, 1);
+}
+#endif
+
 int main(int argc, char **argv) {
+#ifdef KEEPER_COMMANDS
+	start_keeper(argc, argv);
+#endif
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
 		char value[64];

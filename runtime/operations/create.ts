@@ -7,6 +7,7 @@ import { RuntimeError } from '../errors';
 import { checkId } from '../ids';
 import { sendConsole } from '../linux/console';
 import { cgroupManager, type CgroupPaths, planCgroups } from '../cgroups/manager';
+import { stopMigrationKeeper } from '../cgroups/migration-keeper';
 import { startMigrationWarmup } from '../cgroups/migration-warmup';
 import { containerDeviceRules } from '../cgroups/devices';
 import type { LinuxResources } from '../cgroups/types';
@@ -101,6 +102,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       ...(options.stdio ? { stdio: options.stdio } : {}),
     });
     cgroup.finishAddProcess();
+    stopMigrationKeeper();
     const stat = readProcStat(launched.init.pid);
     if (!stat) throw new RuntimeError('container init exited during create');
     const state: StoredState = {

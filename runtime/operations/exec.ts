@@ -9,6 +9,7 @@ import { readValidated } from '../json-input';
 import { checkId } from '../ids';
 import { proxyConsole, sendConsole } from '../linux/console';
 import { cgroupManager } from '../cgroups/manager';
+import { stopMigrationKeeper } from '../cgroups/migration-keeper';
 import { startMigrationWarmup } from '../cgroups/migration-warmup';
 import { launchExec } from '../linux/exec-launch';
 import { hookState } from '../linux/hooks';
@@ -111,6 +112,7 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
     seccomp,
     state: hookState(state, 'running'),
   });
+  stopMigrationKeeper();
   if (pidFile) writePidFile(pidFile, launched.process.pid);
   if (consoleSocket && launched.consoleMaster !== undefined) {
     sendConsole(consoleSocket, launched.consoleMaster);

@@ -7,6 +7,7 @@ import type { ContainerStore, StoredState } from './store';
 
 export interface ProcStat {
   state: string;
+  ppid: number;
   startTime: number;
 }
 
@@ -20,7 +21,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0] ?? '?', startTime: Number(rest[19]) };
+  return { state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: Number(rest[19]) };
 }
 
 /** True when pid is still the container's init and has not exited. */
