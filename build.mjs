@@ -3,10 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleOptions, launcher, RUNTIME_NODE_FLAGS } from './scripts/bundle-options.mjs';
+import { bundleOptions, koffiAddonPath, launcher, RUNTIME_NODE_FLAGS } from './scripts/bundle-options.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
@@ -25,9 +24,7 @@ try {
 }
 
 // Where koffi's native addon is, relative to dist/ (see native/koffi.ts).
-const requireHere = createRequire(import.meta.url);
-requireHere('koffi');
-const koffiAddon = Object.keys(requireHere.cache).find((file) => file.endsWith('.node') && file.includes('koffi'));
+const koffiAddon = koffiAddonPath();
 
 const RUNTIME_VALUE_FLAGS = ['--root', '--log', '--log-format', '--rootless', '--criu'];
 const programs = [

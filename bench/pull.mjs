@@ -36,7 +36,7 @@ import { unmountUnder } from '../test/clients/lib/host.mjs';
 import { pushBenchImages } from './lib/bench-images.mjs';
 import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
-import { bundleOptions, launcher } from '../scripts/bundle-options.mjs';
+import { bundleOptions, koffiAddonPath, launcher } from '../scripts/bundle-options.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
@@ -78,8 +78,9 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
  * The download-only program (pullImage, no unpack): the compiled modules bundled by esbuild into one
  * minified file like dist/mydocker.bundle.js, started like mydocker (compiled with a V8 code cache
  * kept next to it, filled by the warm-up round; the manager has no node flags), so that its start-up
- * is not that of loading dist/lib file by file.
- * Usage: node LAUNCHER ROOT RUN_ROOT REF; koffi (a native addon) is found through NODE_PATH.
+ * is not that of loading dist/lib file by file; koffi's addon is dlopened from where the build finds
+ * it for mydocker (through NODE_PATH, the slow way, only if that fails).
+ * Usage: node LAUNCHER ROOT RUN_ROOT REF.
  */
 async function bundlePullOnly(work) {
   const esbuild = await import('esbuild');
@@ -94,7 +95,10 @@ pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).c
 `,
   );
   const outfile = path.join(work, 'pull-only.bundle.js');
-  await esbuild.build(bundleOptions({ entry, outfile }));
+  // koffi's addon loaded directly, as the mydocker bundle does (native/koffi.ts)
+  const koffiAddon = koffiAddonPath();
+  const define = koffiAddon ? { __KOFFI_ADDON__: JSON.stringify(path.relative(work, koffiAddon)) } : {};
+  await esbuild.build(bundleOptions({ entry, outfile, define }));
   const launcherFile = path.join(work, 'pull-only.js');
   fs.writeFileSync(launcherFile, launcher(path.basename(outfile)));
   return launcherFile;

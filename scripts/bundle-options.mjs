@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 // The esbuild options of a program bundle and the launcher that runs it: build.mjs makes
 // dist/<program>.bundle.js and dist/<program>.js with them, and bench/pull.mjs its
 // download-only program, so that both start the same way.
@@ -24,6 +26,16 @@ export function bundleOptions({ entry, outfile, define = {} }) {
     define,
     logLevel: 'warning',
   };
+}
+
+/**
+ * Where koffi's native addon is: the bundles get its path relative to their own directory as
+ * __KOFFI_ADDON__ and dlopen it directly (native/koffi.ts says why); undefined if not found.
+ */
+export function koffiAddonPath() {
+  const requireHere = createRequire(import.meta.url);
+  requireHere('koffi');
+  return Object.keys(requireHere.cache).find((file) => file.endsWith('.node') && file.includes('koffi'));
 }
 
 // The node flags the runtime's native launcher starts it with (build.mjs compiles them into
