@@ -66,7 +66,7 @@
  * and again every KEEPER_INTERVAL_MS, which keeps the fast path open until the runtime has moved
  * its process. The runtime then kills and reaps it (runtime/cgroups/migration-keeper.ts).
  * It dies with the runtime in any case (PR_SET_PDEATHSIG) and ends by itself after
- * KEEPER_LIFETIME_MS. Best effort: without a cgroup mount it just waits to be ended.
+ * KEEPER_LIFETIME_MS. Best effort: without a cgroup it can move itself in, it exits at once.
  */
 #define KEEPER_INTERVAL_MS 2
 #define KEEPER_LIFETIME_MS 2000
@@ -166,16 +166,15 @@ static void keep_migrations_fast(pid_t runtime) {
 	if (getppid() != runtime) _exit(0);
 	prctl(PR_SET_NAME, "mydocker-keeper");
 	char procs[PATH_MAX];
-	int found = own_procs_file(procs, sizeof procs);
+	if (!own_procs_file(procs, sizeof procs)) _exit(0);
 	struct timespec interval = {0, KEEPER_INTERVAL_MS * 1000000L}, start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (now = start; (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < KEEPER_LIFETIME_MS;
 	     clock_gettime(CLOCK_MONOTONIC, &now)) {
-		if (found) {
-			int fd = open(procs, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, "0", 1) != 1) found = 0;
-			if (fd >= 0) close(fd);
-		}
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		int moved = fd >= 0 && write(fd, "0", 1) == 1;
+		if (fd >= 0) close(fd);
+		if (!moved) break; /* no cgroup to keep warm: nothing to do but be reaped */
 		nanosleep(&interval, NULL);
 	}
 	_exit(0);
