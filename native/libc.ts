@@ -3,8 +3,7 @@
 import koffi = require('./koffi');
 import { lazyFunc } from './lazy-func';
 import fs = require('node:fs');
-import os = require('node:os');
-
+import { ERRNO, errnoName } from './linux-constants';
 import { registerHardExit } from './exit';
 
 const libc = koffi.load('libc.so.6');
@@ -30,10 +29,6 @@ export function strerror(errno: number): string {
   return String(strerrorRaw(errno)).toLowerCase();
 }
 
-export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(os.constants.errno)) if (value === errno) return name;
-  return `errno ${errno}`;
-}
 
 function check(ret: number | bigint, syscall: string, target: string): number {
   const value = Number(ret);
@@ -177,7 +172,7 @@ export function lgetxattr(path: string | Buffer, name: string): Buffer | null {
   const n = Number(lgetxattrRaw(cPath(path), name, buf, buf.length));
   if (n >= 0) return buf.subarray(0, n);
   const errno = koffi.errno();
-  if (errno === os.constants.errno.ENODATA) return null;
+  if (errno === ERRNO.ENODATA) return null;
   throw new SyscallError(`lgetxattr ${name}`, errno, path.toString());
 }
 
@@ -199,7 +194,7 @@ const killRaw = lazyFunc(libc, 'int kill(int pid, int sig)');
 export function kill(pid: number, signal: number): boolean {
   if (killRaw(pid, signal) === 0) return true;
   const errno = koffi.errno();
-  if (errno === os.constants.errno.ESRCH) return false;
+  if (errno === ERRNO.ESRCH) return false;
   throw new SyscallError('kill', errno, `pid ${pid}`);
 }
 
@@ -323,7 +318,7 @@ export function interfaceUp(name: string): void {
   const fd = check(socketRaw(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', 'AF_INET');
   try {
     const ifreq = Buffer.alloc(IFREQ_SIZE);
-    if (Buffer.byteLength(name) >= IFNAMSIZ) throw new SyscallError('ioctl SIOCGIFFLAGS', os.constants.errno.EINVAL, name);
+    if (Buffer.byteLength(name) >= IFNAMSIZ) throw new SyscallError('ioctl SIOCGIFFLAGS', ERRNO.EINVAL, name);
     ifreq.write(name, 0, 'latin1');
     check(ioctlPtrRaw(fd, SIOCGIFFLAGS, ifreq), 'ioctl SIOCGIFFLAGS', name);
     ifreq.writeUInt16LE(ifreq.readUInt16LE(IFNAMSIZ) | IFF_UP, IFNAMSIZ);
@@ -348,7 +343,7 @@ export function joinSessionKeyring(name: string): boolean {
   const key = Number(keyctlRaw(nrKeyctl, KEYCTL_JOIN_SESSION_KEYRING, name));
   if (key < 0) {
     const errno = koffi.errno();
-    if (errno === os.constants.errno.ENOSYS) return false;
+    if (errno === ERRNO.ENOSYS) return false;
     throw new SyscallError('keyctl join_session_keyring', errno, name);
   }
   // possessor: everything; user: view, read, search, link (the default plus search, as runc does)

@@ -6,10 +6,10 @@
 // libseccomp reports errors as negative errno values; they become a SeccompError naming the
 // call and what it acted on (the syscall, the architecture, the attribute).
 import fs = require('node:fs');
-import os = require('node:os');
 import koffi = require('./koffi');
 import { lazyFunc } from './lazy-func';
 import { memfdCreate, readFromStart, SyscallError } from './libc';
+import { ERRNO } from './linux-constants';
 
 const lib = koffi.load('libseccomp.so.2');
 const libc = koffi.load('libc.so.6');
@@ -121,7 +121,7 @@ export function filterFlagsSupported(flags: number): boolean {
   const nr = SYS_SECCOMP[process.arch];
   if (nr === undefined) return false;
   const ret = Number(seccompSyscall(nr, SECCOMP_SET_MODE_FILTER, flags >>> 0, null));
-  return ret < 0 && koffi.errno() === os.constants.errno.EFAULT;
+  return ret < 0 && koffi.errno() === ERRNO.EFAULT;
 }
 
 /** libseccomp's API level (1..6+): 5 = SCMP_ACT_NOTIFY supported, 6 = plus TSYNC with NOTIFY. */
@@ -136,7 +136,7 @@ export function version(): string {
 }
 
 const SIZEOF_ARG_CMP = 24; // unsigned int arg; int op; uint64 datum_a; uint64 datum_b
-const LE = os.endianness() === 'LE';
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function argBuffer(args: readonly ArgCmp[]): Buffer | null {
   if (args.length === 0) return null;
@@ -169,7 +169,7 @@ export class Filter {
   /** seccomp_init; throws EINVAL when the kernel or libseccomp does not support the action. */
   static create(defaultAction: number, what: string): Filter {
     const ctx = seccompInit(defaultAction >>> 0);
-    if (!ctx) throw new SeccompError('seccomp_init', os.constants.errno.EINVAL, what);
+    if (!ctx) throw new SeccompError('seccomp_init', ERRNO.EINVAL, what);
     return new Filter(ctx);
   }
 
@@ -181,7 +181,7 @@ export class Filter {
   /** seccomp_arch_add; returns false when the architecture is already in the filter. */
   addArch(token: number, what: string): boolean {
     const ret = seccompArchAdd(this.handle, token >>> 0) as number;
-    if (ret === -os.constants.errno.EEXIST) return false;
+    if (ret === -ERRNO.EEXIST) return false;
     check(ret, 'seccomp_arch_add', what);
     return true;
   }

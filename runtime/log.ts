@@ -4,6 +4,7 @@
 // pino is loaded only when a line is actually written: most runs write none, and loading
 // it costs more than the rest of a `state` call.
 import fs = require('node:fs');
+import { rfc3339 } from './state/timestamp';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -41,7 +42,7 @@ function openLogger(): PinoLogger {
       level: settings.debug ? 'debug' : 'info',
       base: undefined,
       messageKey: 'msg',
-      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      timestamp: () => `,"time":"${rfc3339()}"`,
       formatters: { level: (label: string) => ({ level: RUNC_LEVEL[label] ?? label }) },
     },
     { write },

@@ -1,4 +1,4 @@
-import os = require('node:os');
+import { SIGNALS } from '../native/linux-constants';
 import { RuntimeError } from './errors';
 
 /** Parses a signal given as a number, a name (TERM) or a SIG-name (SIGTERM), like runc. */
@@ -9,7 +9,7 @@ export function parseSignal(text: string): number {
     if (n >= 1 && n <= 64) return n;
   } else {
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    const n = (os.constants.signals as Record<string, number>)[name];
+    const n = SIGNALS[name];
     if (n !== undefined) return n;
     // Real-time signals: SIGRTMIN(+N) counts up from 34, SIGRTMAX(-N) down from 64.
     const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);

@@ -25,9 +25,9 @@
 // disableOOMKiller, useHierarchy, realtime*, leafWeight and network have no v2 file: ignored,
 // as runc ignores them.
 import fs = require('node:fs');
-import os = require('node:os');
 import path = require('node:path');
 import { kill as killPid, strerror } from '../../native/libc';
+import { errnoValue, SIGNALS } from '../../native/linux-constants';
 import { ConfigError, RuntimeError } from '../errors';
 import { JoinHeadStart } from './fsutil';
 import { ebpfDeviceLoader, normalizeDeviceRules, type DeviceProgramLoader } from './devices-ebpf';
@@ -121,7 +121,7 @@ function errnoOf(err: unknown): string | undefined {
 function reason(err: unknown): string {
   const code = errnoOf(err);
   if (code === 'ENOENT') return 'no such cgroup file';
-  const n = code ? (os.constants.errno as Record<string, number>)[code] : undefined;
+  const n = code ? errnoValue(code) : undefined;
   if (n !== undefined) return strerror(n);
   return err instanceof Error ? err.message : String(err);
 }
@@ -480,7 +480,7 @@ export class CgroupV2 implements CgroupManager {
     } catch {
       /* no freezer: kill anyway */
     }
-    for (const pid of this.pids()) killPid(pid, os.constants.signals.SIGKILL);
+    for (const pid of this.pids()) killPid(pid, SIGNALS.SIGKILL!);
     if (frozen) this.thaw();
   }
 

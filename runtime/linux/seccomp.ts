@@ -24,8 +24,8 @@
 // libseccomp needs ~10 ms for docker's default profile (three architectures); with a cacheDir
 // the program is compiled once per distinct profile and read back afterwards.
 import fs = require('node:fs');
-import os = require('node:os');
 import path = require('node:path');
+import { ERRNO } from '../../native/linux-constants';
 import type * as Libseccomp from '../../native/libseccomp';
 import { ConfigError, RuntimeError } from '../errors';
 import { log } from '../log';
@@ -478,7 +478,7 @@ function compile(seccomp: LinuxSeccomp): CompiledSeccomp {
         filter.addArch(token, oci);
       } catch (err) {
         // libseccomp keeps one byte order per filter (s390x, ppc64 and mips are big-endian)
-        if ((err as { errno?: number }).errno === os.constants.errno.EDOM) {
+        if ((err as { errno?: number }).errno === ERRNO.EDOM) {
           throw new ConfigError(`${field}: ${oci} cannot share a filter with the native architecture (another byte order)`);
         }
         throw wrapped(field, err);
@@ -574,9 +574,14 @@ const CACHE_MAGIC = 0x43534d4d; // "MMSC"
 const CACHE_FORMAT = 2;
 const CACHE_HEADER = 24; // magic, format, flags, notify, key length, program length (u32 LE)
 
+/** os.release() without loading node:os (native/linux-constants.ts says why). */
+function kernelRelease(): string {
+  return fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+}
+
 function cacheKey(seccomp: LinuxSeccomp): Buffer {
   const text = JSON.stringify(
-    [CACHE_FORMAT, lib().version(), os.release(), process.arch, seccomp],
+    [CACHE_FORMAT, lib().version(), kernelRelease(), process.arch, seccomp],
     (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value),
   );
   return Buffer.from(text);

@@ -15,6 +15,7 @@ import { HookError, hookState, runHooksWarning } from '../linux/hooks';
 import { launch, type Launched } from '../linux/launch';
 import { compileContainerSeccomp } from '../linux/seccomp-setup';
 import { readProcStat } from '../state/status';
+import { rfc3339 } from '../state/timestamp';
 import type { StoredState } from '../state/store';
 import { type GlobalOptions, storeOf } from './options';
 
@@ -111,7 +112,7 @@ export function create(global: GlobalOptions, options: CreateOptions): Created {
       pid: launched.init.pid,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
-      created: new Date().toISOString(),
+      created: rfc3339(),
       owner: '',
       initStartTime: stat.startTime,
       ownPidNamespace: launched.ownPidNamespace,

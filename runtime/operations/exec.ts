@@ -1,9 +1,9 @@
 // exec: runs a new process in a container, from --process FILE (what containerd and podman
 // send) or from arguments on top of the container's own process in config.json (runc's way).
 import fs = require('node:fs');
-import os = require('node:os');
 import path = require('node:path');
 import { kill as killPid } from '../../native/libc';
+import { SIGNALS } from '../../native/linux-constants';
 import { RuntimeError, StateError } from '../errors';
 import { readValidated } from '../json-input';
 import { checkId } from '../ids';
@@ -123,7 +123,7 @@ export async function exec(global: GlobalOptions, options: ExecOptions): Promise
   if (options.detach) return 0;
   const exited = launched.process.waitExit();
   const stopProxy = launched.consoleMaster !== undefined ? proxyConsole(launched.consoleMaster) : undefined;
-  const forward = (signal: NodeJS.Signals) => killPid(launched.process.pid, os.constants.signals[signal]);
+  const forward = (signal: NodeJS.Signals) => killPid(launched.process.pid, SIGNALS[signal]!);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const signal of signals) process.on(signal, forward);
   const code = await exited;

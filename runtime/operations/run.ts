@@ -1,5 +1,5 @@
-import os = require('node:os');
 import { becomeSubreaper, kill as killPid } from '../../native/libc';
+import { SIGNALS } from '../../native/linux-constants';
 import { RuntimeError } from '../errors';
 import { proxyConsole } from '../linux/console';
 import { log } from '../log';
@@ -48,7 +48,7 @@ export async function run(global: GlobalOptions, options: RunOptions): Promise<n
   }
   if (options.detach) return 0;
   const forward = (signal: NodeJS.Signals) => {
-    killPid(created.init.pid, os.constants.signals[signal]);
+    killPid(created.init.pid, SIGNALS[signal]!);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   let status: number;
