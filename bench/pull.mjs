@@ -36,7 +36,7 @@ import { unmountUnder } from '../test/clients/lib/host.mjs';
 import { pushBenchImages } from './lib/bench-images.mjs';
 import { podmanPullWorld } from './lib/podman-pull-world.mjs';
 import { summarize } from './lib/stats.mjs';
-import { bundleOptions, koffiAddonPath, launcher } from '../scripts/bundle-options.mjs';
+import { bundleProgram } from './lib/bundled-program.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MYDOCKER = path.join(repo, 'dist', 'mydocker');
@@ -75,33 +75,20 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
 }
 
 /**
- * The download-only program (pullImage, no unpack): the compiled modules bundled by esbuild into one
- * minified file like dist/mydocker.bundle.js, started like mydocker (compiled with a V8 code cache
- * kept next to it, filled by the warm-up round; the manager has no node flags), so that its start-up
- * is not that of loading dist/lib file by file; koffi's addon is dlopened from where the build finds
- * it for mydocker (through NODE_PATH, the slow way, only if that fails).
- * Usage: node LAUNCHER ROOT RUN_ROOT REF.
+ * The download-only program (pullImage, no unpack), bundled and started like mydocker
+ * (bench/lib/bundled-program.mjs). Usage: node LAUNCHER ROOT RUN_ROOT REF.
  */
-async function bundlePullOnly(work) {
-  const esbuild = await import('esbuild');
-  const entry = path.join(work, 'pull-only.cjs');
+function bundlePullOnly(work) {
   const lib = (m) => JSON.stringify(path.join(repo, 'dist/lib/manager', m));
-  fs.writeFileSync(
-    entry,
+  return bundleProgram(
+    work,
+    'pull-only',
     `const { managerPaths } = require(${lib('paths.js')});
 const { pullImage } = require(${lib('images/pull.js')});
 const [root, runRoot, ref] = process.argv.slice(2);
 pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).catch((e) => { console.error(e.message); process.exit(1); });
 `,
   );
-  const outfile = path.join(work, 'pull-only.bundle.js');
-  // koffi's addon loaded directly, as the mydocker bundle does (native/koffi.ts)
-  const koffiAddon = koffiAddonPath();
-  const define = koffiAddon ? { __KOFFI_ADDON__: JSON.stringify(path.relative(work, koffiAddon)) } : {};
-  await esbuild.build(bundleOptions({ entry, outfile, define }));
-  const launcherFile = path.join(work, 'pull-only.js');
-  fs.writeFileSync(launcherFile, launcher(path.basename(outfile)));
-  return launcherFile;
 }
 
 const mydockerArgs = (dir, args) => ['--root', path.join(dir, 'lib'), '--run-root', path.join(dir, 'run'), ...args];

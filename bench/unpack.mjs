@@ -11,9 +11,10 @@
 //      ROUNDS        timed rounds (default 5; --rounds wins)
 //
 // Each round runs the three tools once on the same blob, in a rotating order, each into a fresh
-// directory on the same filesystem as the layer store (/var/tmp), after a `sync` so that one
-// tool's writeback is not charged to the next. Wall time and CPU time (user+sys, from
-// /usr/bin/time) of the whole process: ours is a Node process running unpackLayer (start-up
+// directory on the same filesystem as the layer store (/var/tmp; all removed at the end), after a
+// `sync` so that one tool's writeback is not charged to the next. Wall time and CPU time
+// (user+sys, from /usr/bin/time) of the whole process: ours is a Node program running
+// unpackLayer, bundled and started like mydocker (bench/lib/bundled-program.mjs; start-up
 // included; the time inside unpackLayer is reported too). Children run without
 // NODE_EXTRA_CA_CERTS (see FACTS.md). After the first round the trees made by ours and by GNU tar
 // are compared (type, mode, owner, size, content, link target, device, mtime, xattrs): a
@@ -30,10 +31,11 @@ import { fileURLToPath } from 'node:url';
 import { summarize, median } from './lib/stats.mjs';
 import { writeOciLayout } from '../test/lib/layer-builder.mjs';
 import { snapshot } from '../test/lib/tree-snapshot.mjs';
+import { bundleProgram } from './lib/bundled-program.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = '/var/tmp/mydocker-bench-unpack';
-const cleanEnv = { ...process.env };
+const cleanEnv = { ...process.env, NODE_PATH: path.join(repo, 'node_modules') };
 delete cleanEnv.NODE_EXTRA_CA_CERTS;
 
 function parseArgs(argv) {
@@ -54,27 +56,43 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** The child that times unpackLayer: node bench/unpack.mjs --child BLOB MEDIATYPE DIFFID DEST */
-async function child([blobPath, mediaType, diffID, dest]) {
-  const { createRequire } = await import('node:module');
-  const require = createRequire(import.meta.url);
-  const { unpackLayer } = require(path.join(repo, 'dist/lib/manager/images/layers/unpack.js'));
-  const start = process.hrtime.bigint();
-  await unpackLayer({ blobPath, mediaType, diffID }, dest);
-  process.stdout.write(`${Number(process.hrtime.bigint() - start) / 1e6}\n`);
+/**
+ * The program that times unpackLayer, bundled and started like mydocker
+ * (bench/lib/bundled-program.mjs): node LAUNCHER BLOB MEDIATYPE DIFFID DEST prints the ms spent
+ * inside unpackLayer.
+ */
+function bundleUnpackOnly(work) {
+  const unpack = JSON.stringify(path.join(repo, 'dist/lib/manager/images/layers/unpack.js'));
+  return bundleProgram(
+    work,
+    'unpack-only',
+    `const { unpackLayer } = require(${unpack});
+const [blobPath, mediaType, diffID, dest] = process.argv.slice(2);
+const start = process.hrtime.bigint();
+unpackLayer({ blobPath, mediaType, diffID }, dest).then(
+  () => process.stdout.write(\`\${Number(process.hrtime.bigint() - start) / 1e6}\\n\`),
+  (e) => { console.error(e.message); process.exit(1); },
+);
+`,
+  );
 }
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
 }
 
-/** Runs cmd under /usr/bin/time; returns { wall, cpu } in ms and stdout. */
+/**
+ * Runs cmd under /usr/bin/time; returns { wall, cpu } in ms and stdout. Wall time is taken here
+ * (time's %e counts in hundredths of a second, too coarse for busybox); CPU time from time's %U %S.
+ */
 function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { env: cleanEnv, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S', cmd, ...args], { env: cleanEnv, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const line = r.stderr.split('\n').find((l) => l.startsWith('TIME '));
-  const [wall, user, sys] = line.slice(5).split(' ').map(Number);
-  return { wall: wall * 1000, cpu: (user + sys) * 1000, stdout: r.stdout };
+  const [user, sys] = line.slice(5).split(' ').map(Number);
+  return { wall, cpu: (user + sys) * 1000, stdout: r.stdout };
 }
 
 async function busyboxImage() {
@@ -119,10 +137,10 @@ function debianImage() {
   return imageFromLayout(layoutDir, 'debian', 'debian');
 }
 
-const TOOLS = {
+const tools = (unpackOnly) => ({
   mydocker: (img, dest) => {
     fs.mkdirSync(dest);
-    const r = timed(process.execPath, [fileURLToPath(import.meta.url), '--child', img.blobPath, img.mediaType, img.diffID, dest]);
+    const r = timed(process.execPath, [unpackOnly, img.blobPath, img.mediaType, img.diffID, dest]);
     return { ...r, inner: Number(r.stdout.trim()) };
   },
   'gnu-tar': (img, dest) => {
@@ -130,7 +148,7 @@ const TOOLS = {
     return timed('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-xzf', img.blobPath, '-C', dest]);
   },
   umoci: (img, dest) => timed('umoci', ['unpack', '--image', `${img.layout}:${img.ref}`, dest]),
-};
+});
 const treeOf = { mydocker: (dest) => dest, 'gnu-tar': (dest) => dest, umoci: (dest) => path.join(dest, 'rootfs') };
 
 function compareTrees(a, b) {
@@ -144,7 +162,7 @@ function compareTrees(a, b) {
   return { entries: sa.size, diffs };
 }
 
-async function benchImage(img, rounds) {
+async function benchImage(img, rounds, TOOLS) {
   const names = Object.keys(TOOLS);
   const results = Object.fromEntries(names.map((n) => [n, { wall: [], cpu: [], inner: [] }]));
   const ratios = { 'gnu-tar': [], umoci: [], innerVsGnuTar: [] };
@@ -153,14 +171,12 @@ async function benchImage(img, rounds) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
     const byTool = {};
     for (const name of order) {
-      const dest = path.join(WORK, `${img.name}-${name}`);
-      fs.rmSync(dest, { recursive: true, force: true });
       sh('sync', []);
-      byTool[name] = TOOLS[name](img, dest);
+      byTool[name] = TOOLS[name](img, destOf(img, name, round));
     }
     if (round === 0) {
       // warm-up round: caches, code cache; checked, not counted
-      check = compareTrees(treeOf.mydocker(path.join(WORK, `${img.name}-mydocker`)), treeOf['gnu-tar'](path.join(WORK, `${img.name}-gnu-tar`)));
+      check = compareTrees(treeOf.mydocker(destOf(img, 'mydocker', 0)), treeOf['gnu-tar'](destOf(img, 'gnu-tar', 0)));
       continue;
     }
     for (const name of names) {
@@ -172,7 +188,9 @@ async function benchImage(img, rounds) {
     ratios.umoci.push(byTool.mydocker.wall / byTool.umoci.wall);
     ratios.innerVsGnuTar.push(byTool.mydocker.inner / byTool['gnu-tar'].wall);
   }
-  for (const name of names) fs.rmSync(path.join(WORK, `${img.name}-${name}`), { recursive: true, force: true });
+  for (let round = 0; round < rounds + 1; round++) {
+    for (const name of names) fs.rmSync(destOf(img, name, round), { recursive: true, force: true });
+  }
   return {
     image: img.name,
     blobBytes: fs.statSync(img.blobPath).size,
@@ -189,16 +207,27 @@ async function benchImage(img, rounds) {
   };
 }
 
+/**
+ * Every tool unpacks into a directory of its own in every round, all removed at the end, not
+ * between runs: an ext4 inode allocated near ones freed in the last minute costs 100-650 us
+ * instead of ~16 (see bench/pull.mjs), which made busybox's 270 symlinks the bench's noise.
+ */
+const destOf = (img, name, round) => path.join(WORK, `${img.name}-${name}-${round}`);
+
 async function main() {
-  const argv = process.argv.slice(2);
-  if (argv[0] === '--child') return child(argv.slice(1));
-  const opts = parseArgs(argv);
+  const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(WORK, { recursive: true });
+  const programDir = fs.mkdtempSync(path.join(WORK, 'program-'));
+  const TOOLS = tools(await bundleUnpackOnly(programDir));
   const images = [];
   if (opts.image !== 'debian') images.push(await busyboxImage());
   if (opts.image !== 'busybox') images.push(debianImage());
   const out = [];
-  for (const img of images) out.push(await benchImage(img, opts.rounds));
+  try {
+    for (const img of images) out.push(await benchImage(img, opts.rounds, TOOLS));
+  } finally {
+    fs.rmSync(programDir, { recursive: true, force: true });
+  }
   if (opts.json) {
     console.log(JSON.stringify(out, null, 2));
     return;
