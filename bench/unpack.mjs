@@ -188,9 +188,6 @@ async function benchImage(img, rounds, TOOLS) {
     ratios.umoci.push(byTool.mydocker.wall / byTool.umoci.wall);
     ratios.innerVsGnuTar.push(byTool.mydocker.inner / byTool['gnu-tar'].wall);
   }
-  for (let round = 0; round < rounds + 1; round++) {
-    for (const name of names) fs.rmSync(destOf(img, name, round), { recursive: true, force: true });
-  }
   return {
     image: img.name,
     blobBytes: fs.statSync(img.blobPath).size,
@@ -208,8 +205,8 @@ async function benchImage(img, rounds, TOOLS) {
 }
 
 /**
- * Every tool unpacks into a directory of its own in every round, all removed at the end, not
- * between runs: an ext4 inode allocated near ones freed in the last minute costs 100-650 us
+ * Every tool unpacks into a directory of its own in every round (of every image), all removed
+ * at the end, not between runs: an ext4 inode allocated near ones freed in the last minute costs 100-650 us
  * instead of ~16 (see bench/pull.mjs), which made busybox's 270 symlinks the bench's noise.
  */
 const destOf = (img, name, round) => path.join(WORK, `${img.name}-${name}-${round}`);
@@ -226,6 +223,11 @@ async function main() {
   try {
     for (const img of images) out.push(await benchImage(img, opts.rounds, TOOLS));
   } finally {
+    for (const img of images) {
+      for (let round = 0; round <= opts.rounds; round++) {
+        for (const name of Object.keys(TOOLS)) fs.rmSync(destOf(img, name, round), { recursive: true, force: true });
+      }
+    }
     fs.rmSync(programDir, { recursive: true, force: true });
   }
   if (opts.json) {
