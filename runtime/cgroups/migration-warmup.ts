@@ -8,6 +8,10 @@
 // worker thread: the grace period passes while the main thread goes on, and the real move (in
 // create also on the workers, CgroupManager.startAddProcess) finds the fast path or waits less.
 // Best effort: any failure (read-only cgroupfs, no cgroups mounted) only forgoes the gain.
+// Started through the native launcher, create, run and exec usually find the grace period paid
+// already: the launcher's keeper (migration-keeper.ts) began it before Node started. This warm-up
+// remains for a runtime started without the launcher (`node dist/mydocker-runtime.js`, the
+// manager's in-process create) and as what starts libuv's worker threads (below).
 import fs = require('node:fs');
 import { writeInBackground } from './fsutil';
 import { hostMountinfo } from './mountinfo';
