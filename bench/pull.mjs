@@ -10,6 +10,8 @@
 //             unpacks, so it is compared with skopeo in an extra line only) vs
 //             `skopeo copy docker://REF oci:DIR:x`. The "start-up floor" row is `mydocker pull` of a
 //             malformed reference: Node's start, the command table and the pull module's imports.
+//             The section also times each tool's start-up floor (the download-only program and
+//             skopeo, a malformed reference each) and prints what a pull costs beyond it.
 //   runnable  pull-to-runnable: `mydocker pull REF` (download, verify and unpack the layers into the
 //             layer store) into a fresh empty root vs `podman pull REF` into fresh private podman
 //             storage (containers/storage keeps layers unpacked: overlay driver), see
@@ -80,13 +82,20 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
  */
 function bundlePullOnly(work) {
   const lib = (m) => JSON.stringify(path.join(repo, 'dist/lib/manager', m));
+  const native = (m) => JSON.stringify(path.join(repo, 'dist/lib/native', m));
   return bundleProgram(
     work,
     'pull-only',
     `const { managerPaths } = require(${lib('paths.js')});
 const { pullImage } = require(${lib('images/pull.js')});
+const { exitProcess } = require(${native('exit.js')});
+require(${native('libc.js')}); // registers the _exit exitProcess uses, as in every mydocker command
 const [root, runRoot, ref] = process.argv.slice(2);
-pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).catch((e) => { console.error(e.message); process.exit(1); });
+// ends as mydocker does (manager/bin.ts)
+pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).then(
+  () => setImmediate(() => exitProcess(0)),
+  (e) => { console.error(e.message); exitProcess(1); },
+);
 `,
   );
 }
@@ -95,6 +104,17 @@ const mydockerArgs = (dir, args) => ['--root', path.join(dir, 'lib'), '--run-roo
 
 /** mydocker's fixed cost: start-up and argument parsing, measured as a pull of a malformed reference. */
 const startupFloor = (dir) => timed(MYDOCKER, mydockerArgs(dir, ['pull', 'Not-Valid']), 125);
+
+/**
+ * The pull section's two start-up floors, a malformed reference to each (nothing is fetched): the
+ * download-only program's and skopeo's. A pull minus its floor is the part the tools do alike.
+ */
+function pullFloors(pullOnly, work) {
+  return {
+    mydocker: () => timed(process.execPath, [pullOnly, path.join(work, 'lib'), path.join(work, 'run'), 'Not-Valid'], 1, { NODE_PATH: path.join(repo, 'node_modules') }),
+    skopeo: () => timed('skopeo', ['copy', '--quiet', 'docker://Not-Valid', `oci:${path.join(work, 'floor-layout')}:x`], 1),
+  };
+}
 
 /** Per section: two tools, each `(ref, scratchDir) => ms` into a fresh store, and its cleanup. */
 function sectionTools(registry, pullOnly) {
@@ -152,6 +172,10 @@ function printReport(result, images) {
     console.log(`  ${image}${size}`);
   }
   if (result.startupFloor) console.log(`  mydocker start-up floor (a malformed reference, nothing pulled): ${result.startupFloor.median.toFixed(0)}`);
+  if (result.pullFloors) {
+    const f = result.pullFloors;
+    console.log(`  pull section's start-up floors (a malformed reference): download-only program ${f.mydocker.median.toFixed(0)}, skopeo ${f.skopeo.median.toFixed(0)}`);
+  }
   for (const s of Object.values(result.sections)) {
     console.log(`\n${s.title}`);
     console.log(`  ${'image'.padEnd(8)} ${s.ours.padStart(9)} ${s.theirs.padStart(9)}  ratio (best-run ratio)  p90 ${s.ours} / ${s.theirs}`);
@@ -162,6 +186,15 @@ function printReport(result, images) {
     }
   }
   const { pull, runnable } = result.sections;
+  if (pull && result.pullFloors) {
+    const f = result.pullFloors;
+    console.log('\npull beyond each tool\'s start-up floor (median minus floor), and what 1.2x skopeo leaves after ours');
+    for (const [image, r] of Object.entries(pull.images)) {
+      const ours = r.mydocker.median - f.mydocker.median;
+      const theirs = r.skopeo.median - f.skopeo.median;
+      console.log(`  ${image.padEnd(8)} mydocker ${ours.toFixed(0)}, skopeo ${theirs.toFixed(0)} (${(ours / theirs).toFixed(2)}x); 1.2x leaves ${(1.2 * r.skopeo.median - f.mydocker.median).toFixed(0)}`);
+    }
+  }
   if (pull && runnable) {
     const line = Object.keys(pull.images).map((i) => `${i} ${(runnable.images[i].mydocker.median / pull.images[i].skopeo.median).toFixed(2)}`);
     console.log(`
@@ -177,7 +210,8 @@ async function main() {
   const cleanups = [];
   try {
     const images = await pushBenchImages(registry, work, { sizeMb: opts.sizeMb });
-    const all = sectionTools(registry, opts.sections.includes('pull') ? await bundlePullOnly(work) : null);
+    const pullOnly = opts.sections.includes('pull') ? await bundlePullOnly(work) : null;
+    const all = sectionTools(registry, pullOnly);
     const result = { rounds: opts.rounds, cpus: os.cpus().length, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), sections: {} };
     if (opts.sections.includes('pull')) {
       // one real pull first, so that the floor is measured with the `pull` code cache in place
@@ -185,6 +219,12 @@ async function main() {
       const warm = fs.mkdtempSync(path.join(work, 'floor-warm-'));
       timed(MYDOCKER, mydockerArgs(warm, ['pull', '-q', Object.values(images)[0].ref]));
       result.startupFloor = summarize(Array.from({ length: opts.rounds }, () => startupFloor(work)));
+      // after a real pull by the download-only program, which writes its code cache
+      timed(process.execPath, [pullOnly, path.join(warm, 'lib2'), path.join(warm, 'run2'), Object.values(images)[0].ref], 0, { NODE_PATH: path.join(repo, 'node_modules') });
+      const floors = pullFloors(pullOnly, work);
+      const floorTimes = { mydocker: [], skopeo: [] };
+      for (let round = 0; round < opts.rounds; round++) for (const tool of ['mydocker', 'skopeo']) floorTimes[tool].push(floors[tool]());
+      result.pullFloors = { mydocker: summarize(floorTimes.mydocker), skopeo: summarize(floorTimes.skopeo) };
     }
     for (const section of opts.sections) result.sections[section] = await runSection(section, all[section], images, opts.rounds, work, (fn) => cleanups.push(fn));
     result.images = images;

@@ -14,6 +14,10 @@
 // Wall time per run is measured around spawnSync with process.hrtime.bigint(). Each round also times
 // Node alone with the runtime's node flags on an empty file (the "node start floor" line): the part
 // of ours that comes before any of our code, which changes with the machine as runc's whole run does.
+// And each runtime's start-up floor, `state` of an id that does not exist (the program's start,
+// argument parsing and a look into --root, no container work): the run minus it is the
+// container's part, comparable between the two, and 1.5x runc minus ours is what that target
+// leaves for it.
 //
 // --config docker uses /work/shared/fixtures/client-configs/docker-run-config.json (what dockerd
 // 20.10 sent to runc here) rewritten for the bench bundle: root.path -> the bundle's rootfs,
@@ -98,6 +102,7 @@ class Contender {
     this.command = command;
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-root-${name.replace(/[^A-Za-z0-9]/g, '')}-`));
     this.times = [];
+    this.startTimes = [];
     this.failures = 0;
     this.firstError = null;
     this.ids = [];
@@ -122,6 +127,23 @@ class Contender {
       return;
     }
     if (timed) this.times.push(ms);
+  }
+
+  /**
+   * The runtime's own start-up floor: `state` of an id that does not exist, a whole start of the
+   * program (its runtime, its argument parsing, a look into --root) with no container work. It
+   * fails as it should; any other outcome is a failed run.
+   */
+  startOnce(env, timed) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(this.command, ['--root', this.root, 'state', 'bench-no-such-container'], { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: 60000 });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status === 0 || r.status === null) {
+      this.failures++;
+      if (!this.firstError) this.firstError = `${this.command} state of an unknown id exited ${r.status ?? r.signal}`;
+      return;
+    }
+    if (timed) this.startTimes.push(ms);
   }
 
   cleanup(env) {
@@ -185,6 +207,7 @@ function main() {
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? [runc, ours] : [ours, runc];
       for (const c of order) c.runOnce(bundle, env, true);
+      for (const c of order) c.startOnce(env, true);
       floor.runOnce(env, true);
     }
   } finally {
@@ -194,6 +217,8 @@ function main() {
   const a = summarize(runc.times);
   const b = summarize(ours.times);
   const f = summarize(floor.times);
+  const aStart = summarize(runc.startTimes);
+  const bStart = summarize(ours.startTimes);
   const result = {
     config: opts.config,
     rounds: opts.rounds,
@@ -202,6 +227,12 @@ function main() {
     ours: { command: ours.command, ...b, failures: ours.failures },
     ratio: { median: b.median / a.median, p90: b.p90 / a.p90 },
     nodeFloor: { command: `node ${RUNTIME_NODE_FLAGS.join(' ')} <empty file>`, ...f },
+    // `state` of an unknown id: each program's start-up with no container work; what a run costs
+    // beyond it is the container's part, comparable between the two
+    startFloor: { command: '<runtime> --root DIR state <unknown id>', runc: aStart, ours: bStart },
+    afterStart: { runc: a.median - aStart.median, ours: b.median - bStart.median },
+    // what 1.5x runc's median run leaves for everything after our own start-up
+    budgetAfterStartAt1_5x: 1.5 * a.median - bStart.median,
   };
   if (opts.json) {
     console.log(JSON.stringify(result, null, 2));
@@ -217,6 +248,8 @@ function main() {
     console.log(`runtime run of /bin/true, config: ${opts.config}, ${opts.rounds} timed rounds (+${opts.warmup} warm-up), NODE_EXTRA_CA_CERTS unset`);
     for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
     console.log(`node start floor (${result.nodeFloor.command}): median ${fmt(f.median)} ms; ours minus it ${fmt(b.median - f.median)} ms, runc ${fmt(a.median)} ms`);
+    console.log(`start-up floor (${result.startFloor.command}): median runc ${fmt(aStart.median)} ms, ours ${fmt(bStart.median)} ms`);
+    console.log(`run beyond the start-up floor: runc ${fmt(result.afterStart.runc)} ms, ours ${fmt(result.afterStart.ours)} ms (${(result.afterStart.ours / result.afterStart.runc).toFixed(2)}x); 1.5x runc leaves ${fmt(result.budgetAfterStartAt1_5x)} ms after our start-up`);
   }
   for (const c of [runc, ours]) if (c.firstError) console.error(`${c.name}: ${c.failures} failed run(s); first: ${c.firstError}`);
   process.exitCode = runc.failures || ours.failures ? 1 : 0;
