@@ -8,6 +8,7 @@ import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { childProcess } from '../../system/child-process';
+import { BlobReader } from './blob-reader';
 import { LayerError } from './layer-error';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -30,14 +31,16 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-function readHead(blobPath: string): Buffer {
+/** The blob, opened, and its first bytes (at most 4). */
+function openWithHead(blobPath: string): { fd: number; head: Buffer } {
   const fd = fs.openSync(blobPath, 'r');
   try {
     const head = Buffer.alloc(4);
     const n = fs.readSync(fd, head, 0, 4, 0);
-    return head.subarray(0, n);
-  } finally {
+    return { fd, head: head.subarray(0, n) };
+  } catch (err) {
     fs.closeSync(fd);
+    throw err;
   }
 }
 
@@ -70,15 +73,15 @@ export interface LayerTarStream {
 /** Opens blobPath as a stream of tar bytes; layer names the layer in errors. */
 export function openLayerTar(blobPath: string, mediaType: string, layer: string): LayerTarStream {
   if (!mediaType.includes('tar')) throw new LayerError(layer, `unsupported layer media type ${mediaType}`);
-  let head: Buffer;
+  let blob: { fd: number; head: Buffer };
   try {
-    head = readHead(blobPath);
+    blob = openWithHead(blobPath);
   } catch (err) {
     throw new LayerError(layer, `blob ${blobPath}: ${(err as Error).message}`);
   }
-  const compression = detectCompression(head);
-  if (compression === 'zstd') return zstdStream(blobPath, mediaType, layer);
-  const file = fs.createReadStream(blobPath, { highWaterMark: READ_CHUNK });
+  const compression = detectCompression(blob.head);
+  if (compression === 'zstd') return zstdStream(blob.fd, blobPath, mediaType, layer);
+  const file = new BlobReader(blob.fd, READ_CHUNK);
   if (compression === 'none') return { compression, tar: file, stages: [file], done: async () => {}, abort: () => file.destroy() };
   const gunzip = zlib.createGunzip({ chunkSize: INFLATE_CHUNK, readableHighWaterMark: READ_AHEAD } as zlib.ZlibOptions);
   return { compression, tar: gunzip, stages: [file, gunzip], done: async () => {}, abort: () => file.destroy() };
@@ -106,13 +109,15 @@ export function layerTarFromStream(source: Readable, head: Buffer, mediaType: st
   return { compression, tar: decoder, stages: [source, decoder], done: async () => {}, abort };
 }
 
-function zstdStream(blobPath: string, mediaType: string, layer: string): LayerTarStream {
+/** `fd`: the blob, open (taken over: read from, or closed when the zstd program reads the file). */
+function zstdStream(fd: number, blobPath: string, mediaType: string, layer: string): LayerTarStream {
   const native = (zlib as ZlibWithZstd).createZstdDecompress;
   if (typeof native === 'function') {
-    const file = fs.createReadStream(blobPath, { highWaterMark: READ_CHUNK });
+    const file = new BlobReader(fd, READ_CHUNK);
     const decoder = native({ readableHighWaterMark: READ_AHEAD });
     return { compression: 'zstd', tar: decoder, stages: [file, decoder], done: async () => {}, abort: () => file.destroy() };
   }
+  fs.closeSync(fd);
   const program = findProgram('zstd');
   if (program === null) {
     throw new LayerError(layer, `${mediaType}: zstd-compressed layers need the zstd program (apt-get install zstd), which is not installed`);
