@@ -104,3 +104,33 @@ test('BlobReader: a read error (not a readable fd) is the stream\'s error', asyn
   await closed;
   assert.equal(openOn(fd, dir), false);
 });
+
+test('unpackLayer: blobs in every compression are read to the end and closed; a destination that cannot be written leaves the blob closed too', async (t) => {
+  const { buildLayer } = await import('./lib/layer-builder.mjs');
+  const { unpackLayer } = load('manager/images/layers/unpack');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-reader-unpack-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const compression of ['gzip', 'none', 'zstd']) {
+    const layer = buildLayer([{ name: 'file', content: 'content' }], compression);
+    const blobPath = path.join(dir, `blob-${compression}`);
+    fs.writeFileSync(blobPath, layer.blob);
+    const source = { blobPath, mediaType: layer.mediaType, diffID: layer.diffID };
+    const dest = fs.mkdtempSync(path.join(dir, 'dest-'));
+    await unpackLayer(source, dest);
+    assert.equal(fs.readFileSync(path.join(dest, 'file'), 'utf8'), 'content');
+    assert.equal(openFds(blobPath), 0, `${compression}: the blob is closed after the unpack`);
+    await assert.rejects(unpackLayer(source, path.join(dir, 'missing')), /ENOENT/);
+    assert.equal(await openFdsSettled(blobPath), 0, `${compression}: the blob is closed after a failed start`);
+  }
+});
+
+/** openFds once the count stops being above 0 (a destroyed stream closes its fd asynchronously), or after 1 s. */
+async function openFdsSettled(file) {
+  for (let waited = 0; waited < 1000 && openFds(file) > 0; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  return openFds(file);
+}
+
+/** How many of our fds are open on `file`. */
+function openFds(file) {
+  return fs.readdirSync('/proc/self/fd').filter((fd) => openOn(Number(fd), file)).length;
+}

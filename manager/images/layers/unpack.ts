@@ -48,7 +48,13 @@ export async function unpackLayer(source: LayerSource, destDir: string): Promise
  * outside destDir and a content whose sha256 is not diffID. On error the caller removes destDir.
  */
 export async function unpackTarStream(input: LayerTarStream, diffID: string, destDir: string, name: string): Promise<UnpackedLayer> {
-  const writer = new LayerWriter(destDir);
+  let writer: LayerWriter;
+  try {
+    writer = new LayerWriter(destDir);
+  } catch (err) {
+    input.abort(); // the blob is open already
+    throw err;
+  }
   const hash = createSha256();
   let size = 0;
   input.tar.on('data', (chunk: Buffer) => {
