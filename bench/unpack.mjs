@@ -252,10 +252,10 @@ async function main() {
     const x = (v) => `${v.toFixed(2)}x`;
     console.log(`  mydocker / gnu-tar: ${x(r.ratio.vsGnuTar)} (median of per-round ratios), ${x(r.ratio.bestVsGnuTar)} (best runs), ${x(r.ratio.innerVsGnuTar)} (unpackLayer alone, without Node's start-up)`);
     console.log(`  mydocker / umoci:   ${x(r.ratio.vsUmoci)} (median of per-round ratios), ${x(r.ratio.bestVsUmoci)} (best runs)`);
-    // ours before unpackLayer begins: Node's start and loading the program
-    const startUp = r.tools.mydocker.wall.median - r.tools.mydocker.inner.median;
-    const budget = 1.5 * r.tools['gnu-tar'].wall.median - startUp;
-    console.log(`  our start-up before unpackLayer ${startUp.toFixed(0)} ms: 1.5x GNU tar leaves ${budget.toFixed(0)} ms for the unpack GNU tar does in ${r.tools['gnu-tar'].wall.median.toFixed(0)}`);
+    // ours outside unpackLayer: Node's start, loading the program, and its exit
+    const outside = r.tools.mydocker.wall.median - r.tools.mydocker.inner.median;
+    const budget = 1.5 * r.tools['gnu-tar'].wall.median - outside;
+    console.log(`  ours outside unpackLayer (start-up, exit) ${outside.toFixed(0)} ms: 1.5x GNU tar leaves ${budget.toFixed(0)} ms for the unpack GNU tar does in ${r.tools['gnu-tar'].wall.median.toFixed(0)}`);
   }
 }
 
