@@ -82,14 +82,11 @@ function timed(cmd, args, expectStatus = 0, extraEnv = {}) {
  */
 function bundlePullOnly(work) {
   const lib = (m) => JSON.stringify(path.join(repo, 'dist/lib/manager', m));
-  const native = (m) => JSON.stringify(path.join(repo, 'dist/lib/native', m));
   return bundleProgram(
     work,
     'pull-only',
     `const { managerPaths } = require(${lib('paths.js')});
 const { pullImage } = require(${lib('images/pull.js')});
-const { exitProcess } = require(${native('exit.js')});
-require(${native('libc.js')}); // registers the _exit exitProcess uses, as in every mydocker command
 const [root, runRoot, ref] = process.argv.slice(2);
 // ends as mydocker does (manager/bin.ts)
 pullImage(managerPaths(root, runRoot), ref, { quiet: true, output: () => {} }).then(

@@ -63,15 +63,10 @@ function parseArgs(argv) {
  */
 function bundleUnpackOnly(work) {
   const unpack = JSON.stringify(path.join(repo, 'dist/lib/manager/images/layers/unpack.js'));
-  const exit = JSON.stringify(path.join(repo, 'dist/lib/native/exit.js'));
-  // libc registers the _exit that exitProcess uses, as it is loaded in every mydocker command
-  const libc = JSON.stringify(path.join(repo, 'dist/lib/native/libc.js'));
   return bundleProgram(
     work,
     'unpack-only',
     `const { unpackLayer } = require(${unpack});
-const { exitProcess } = require(${exit});
-require(${libc});
 const [blobPath, mediaType, diffID, dest] = process.argv.slice(2);
 const start = process.hrtime.bigint();
 unpackLayer({ blobPath, mediaType, diffID }, dest).then(
